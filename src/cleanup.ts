@@ -1,0 +1,125 @@
+/**
+ * Cleanup mode: per name (selected by `names`), keep the newest `keep` files, and of the rest
+ * delete those older than `older-than`, never one that a downloadables benefit lists (unless
+ * protect-benefit-files is off). Deletes run in a bounded pool; failures are collected.
+ */
+import { minimatch } from 'minimatch'
+import { errorMessage, PlanError, PolarApiError } from './errors.js'
+import type { Inputs } from './inputs.js'
+import { mapSettled } from './limiter.js'
+import type { Logger } from './log.js'
+import type { PolarClient } from './polar/client.js'
+import type { FileRead } from './polar/types.js'
+import { emptyReport, type KeptFile, type RunReport } from './report.js'
+
+const DELETE_CONCURRENCY = 4
+
+export interface CleanupDecision {
+  delete: FileRead[]
+  kept: KeptFile[]
+}
+
+/** `names`: glob patterns over file names; `!` patterns exclude. Pure. */
+export function nameSelector(patterns: string[]): (name: string) => boolean {
+  const include = patterns.filter(p => !p.startsWith('!'))
+  const exclude = patterns.filter(p => p.startsWith('!')).map(p => p.slice(1))
+  const opts = { dot: true, nocomment: true, nonegate: true }
+  return name =>
+    include.some(p => minimatch(name, p, opts)) && !exclude.some(p => minimatch(name, p, opts))
+}
+
+/** What to delete and what to keep (and why). Pure. */
+export function decideCleanup(
+  files: FileRead[],
+  options: { names: string[]; keep: number; olderThanMs: number; now: number },
+  listedBy: Map<string, string[]>
+): CleanupDecision {
+  const selected = nameSelector(options.names)
+  const groups = new Map<string, FileRead[]>()
+  for (const f of files) {
+    if (f.service !== 'downloadable' || !selected(f.name)) continue
+    const group = groups.get(f.name) ?? []
+    group.push(f)
+    groups.set(f.name, group)
+  }
+  const decision: CleanupDecision = { delete: [], kept: [] }
+  for (const name of [...groups.keys()].sort()) {
+    const group = groups
+      .get(name)!
+      .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || (a.id < b.id ? -1 : 1))
+    group.forEach((f, i) => {
+      const age = options.now - Date.parse(f.created_at)
+      let reason: string | null = null
+      if (i < options.keep) reason = `newest ${options.keep}`
+      else if (options.olderThanMs > 0 && age <= options.olderThanMs) reason = 'not old enough'
+      else if (listedBy.has(f.id)) reason = `in benefit ${listedBy.get(f.id)!.join(', ')}`
+      if (reason) decision.kept.push({ id: f.id, name, reason })
+      else decision.delete.push(f)
+    })
+  }
+  return decision
+}
+
+export async function runCleanup(
+  inputs: Inputs,
+  deps: { client: PolarClient; logger: Logger }
+): Promise<RunReport> {
+  const { client, logger } = deps
+  const report = emptyReport('cleanup', inputs.dryRun)
+  const files = await client.listFiles()
+  const listedBy = new Map<string, string[]>()
+  if (inputs.protectBenefitFiles) {
+    let benefits
+    try {
+      benefits = await client.listDownloadablesBenefits()
+    } catch (error) {
+      if (error instanceof PolarApiError && error.status === 403) {
+        throw new PlanError(
+          'protect-benefit-files needs to read your downloadables benefits, but the token lacks the ' +
+            'benefits:read scope. Give the token benefits:read (recommended), or set protect-benefit-files: false.'
+        )
+      }
+      throw error
+    }
+    for (const b of benefits) {
+      for (const id of b.properties.files) listedBy.set(id, [...(listedBy.get(id) ?? []), b.id])
+    }
+  }
+  const decision = decideCleanup(
+    files,
+    { names: inputs.names, keep: inputs.keep, olderThanMs: inputs.olderThanMs, now: Date.now() },
+    listedBy
+  )
+  report.kept = decision.kept
+  const record = (f: FileRead) => {
+    report.deletedIds.push(f.id)
+    report.deleted.push({ id: f.id, name: f.name, created_at: f.created_at })
+  }
+  if (inputs.dryRun) {
+    decision.delete.forEach(record)
+    for (const f of decision.delete)
+      logger.info(`Would delete ${f.name} (${f.id}, created ${f.created_at})`)
+    return report
+  }
+  const results = await mapSettled(decision.delete, DELETE_CONCURRENCY, f =>
+    client.deleteFile(f.id)
+  )
+  results.forEach((r, i) => {
+    const f = decision.delete[i]
+    if (r.status === 'fulfilled') {
+      record(f)
+      logger.info(`Deleted ${f.name} (${f.id}, created ${f.created_at})`)
+    } else {
+      report.failures.push(`${f.name} (${f.id}): ${errorMessage(r.reason)}`)
+    }
+  })
+  if (report.failures.length > 0) {
+    throw Object.assign(
+      new Error(
+        `${report.failures.length} file(s) could not be deleted:\n  - ${report.failures.join('\n  - ')}`
+      ),
+      { report }
+    )
+  }
+  return report
+}

@@ -1,0 +1,72 @@
+/**
+ * Explicit error classes. Each carries a message written for the person reading the job log:
+ * what went wrong, which input or file, and how to fix it.
+ */
+
+/** A bad input value. Raised while planning, before any write request. */
+export class InputError extends Error {
+  override readonly name = 'InputError'
+  constructor(
+    readonly input: string,
+    message: string
+  ) {
+    super(`Input '${input}': ${message}`)
+  }
+}
+
+/** A problem with the matched files themselves (unreadable, duplicate names, too large). */
+export class PlanError extends Error {
+  override readonly name = 'PlanError'
+}
+
+/** A Polar API call that failed for good (after retries, or not retriable). */
+export class PolarApiError extends Error {
+  override readonly name = 'PolarApiError'
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly route: string,
+    readonly code: string | undefined,
+    readonly detail: string,
+    hint?: string
+  ) {
+    super(
+      `Polar API ${method} ${route} failed: ${status === 0 ? 'no response' : `HTTP ${status}`}` +
+        `${code ? ` ${code}` : ''}${detail ? ` — ${detail}` : ''}${hint ? `. ${hint}` : ''}`
+    )
+  }
+}
+
+/** A part PUT to the presigned S3 URL failed for good. Never carries the URL. */
+export class PartUploadError extends Error {
+  override readonly name = 'PartUploadError'
+  constructor(
+    readonly partNumber: number,
+    readonly status: number,
+    readonly s3Code: string | undefined,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+/** The presigned URLs expired (or would) before every part could be sent. */
+export class UrlExpiredError extends Error {
+  override readonly name = 'UrlExpiredError'
+}
+
+/** Several independent failures, reported together. */
+export class AggregateFailure extends Error {
+  override readonly name = 'AggregateFailure'
+  constructor(
+    readonly summary: string,
+    readonly errors: { subject: string; error: unknown }[]
+  ) {
+    super(`${summary}\n` + errors.map(e => `  - ${e.subject}: ${errorMessage(e.error)}`).join('\n'))
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return String(error)
+}

@@ -1,0 +1,298 @@
+/**
+ * Every input, parsed and validated once into a typed `Inputs`. Pure: reads only through the
+ * `read` function and the `env` it is given, so tests can drive it without @actions/core.
+ */
+import * as path from 'node:path'
+import { readFileSync } from 'node:fs'
+import { InputError } from './errors.js'
+import { parseDuration, parseSize } from './units.js'
+import { validateTemplate } from './upload/names.js'
+
+export const MIB = 1024 * 1024
+export const MIN_PART_SIZE = 5 * MIB
+export const MAX_PART_SIZE = 5 * 1024 * MIB
+export const SERVERS = {
+  production: { url: 'https://api.polar.sh', rateLimit: 500 },
+  sandbox: { url: 'https://sandbox-api.polar.sh', rateLimit: 100 }
+} as const
+
+export type Mode = 'upload' | 'cleanup'
+export type Server = keyof typeof SERVERS
+
+export interface Inputs {
+  token: string
+  mode: Mode
+  patterns: string[]
+  workingDirectory: string
+  ifNoFilesFound: 'error' | 'warn' | 'ignore'
+  nameTemplate: string
+  version: string | null
+  replace: boolean
+  ifUnchanged: 'skip' | 'upload'
+  benefitIds: string[]
+  organizationId: string | null
+  server: Server
+  apiUrl: string
+  concurrency: number
+  partSize: number
+  retries: number
+  rateLimit: number
+  dryRun: boolean
+  keep: number
+  olderThanMs: number
+  names: string[]
+  protectBenefitFiles: boolean
+  allowDeleteAll: boolean
+}
+
+/** Reads one raw input value ('' when not set), like core.getInput without trimming rules. */
+export type ReadInput = (name: string) => string
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.env): Inputs {
+  const get = (name: string): string => read(name).trim()
+
+  const token = get('token')
+  if (!token) {
+    throw new InputError(
+      'token',
+      'is required. Pass a Polar organization access token, e.g. `token: ${{ secrets.POLAR_TOKEN }}`, ' +
+        'or the token output of polarsource/actions/auth.'
+    )
+  }
+  if (/\s/.test(token)) {
+    throw new InputError(
+      'token',
+      'contains whitespace. Check that the secret holds only the token.'
+    )
+  }
+
+  const mode = oneOf(get, 'mode', ['upload', 'cleanup'] as const, 'upload')
+  const server = oneOf(get, 'server', ['production', 'sandbox'] as const, 'production')
+  const dryRun = bool(get, 'dry-run', false)
+
+  const organizationId = get('organization-id') || null
+  if (organizationId !== null && !UUID.test(organizationId)) {
+    throw new InputError('organization-id', `'${organizationId}' is not a UUID.`)
+  }
+  if (organizationId !== null && token.startsWith('polar_oat_')) {
+    throw new InputError(
+      'organization-id',
+      'must not be set with an organization access token (polar_oat_…): the token already names ' +
+        'its organization and Polar rejects the combination with 422. Remove organization-id.'
+    )
+  }
+  if (organizationId === null && token.startsWith('polar_pat_')) {
+    throw new InputError(
+      'organization-id',
+      'is required with a personal access token (polar_pat_…). Set it to your organization ID, ' +
+        'or use an organization access token instead.'
+    )
+  }
+
+  const patterns = lines(get('files'))
+  if (mode === 'upload' && patterns.length === 0) {
+    throw new InputError(
+      'files',
+      'is required in upload mode. Give one glob pattern per line, e.g. `files: dist/*.zip`.'
+    )
+  }
+
+  const nameTemplate = get('name') || '{basename}'
+  const templateProblem = validateTemplate(nameTemplate)
+  if (templateProblem) throw new InputError('name', templateProblem)
+
+  const version = get('version') || defaultVersion(env)
+  if (mode === 'upload' && version === null && nameTemplate.includes('{version}')) {
+    throw new InputError(
+      'name',
+      'uses {version}, but no version is set and this run is not for a tag. Set the `version` input.'
+    )
+  }
+
+  const benefitIds = unique(
+    get('benefit-ids')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+  )
+  for (const id of benefitIds) {
+    if (!UUID.test(id)) {
+      throw new InputError(
+        'benefit-ids',
+        `'${id}' is not a benefit ID (a UUID). Copy the ID of a downloadables benefit from Polar.`
+      )
+    }
+  }
+
+  const apiUrl = parseApiUrl(get('api-url'), server)
+
+  const partSizeText = get('part-size') || '16MiB'
+  const partSize = parseSize(partSizeText)
+  if (partSize === null) {
+    throw new InputError(
+      'part-size',
+      `'${partSizeText}' is not a size. Use bytes or a unit: e.g. 16MiB, 64MiB, 1GiB.`
+    )
+  }
+  if (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+    throw new InputError(
+      'part-size',
+      `'${partSizeText}' is outside S3's part limits. Use 5MiB to 5GiB (default 16MiB).`
+    )
+  }
+
+  const olderThanText = get('older-than') || '0'
+  const olderThanMs = parseDuration(olderThanText)
+  if (olderThanMs === null) {
+    throw new InputError(
+      'older-than',
+      `'${olderThanText}' is not a duration. Use a number and a unit: 90d, 12h, 30m, 45s, or 0.`
+    )
+  }
+
+  const names = lines(get('names') || '*')
+  if (names.length === 0 || names.every(n => n.startsWith('!'))) {
+    throw new InputError('names', 'needs at least one pattern that selects names, e.g. `*.zip`.')
+  }
+
+  const keep = integer(get, 'keep', 1, 0, 1_000_000)
+  const allowDeleteAll = bool(get, 'allow-delete-all', false)
+  const selectsEverything = names.some(n => n === '*' || n === '**')
+  if (mode === 'cleanup' && keep === 0 && olderThanMs === 0 && selectsEverything) {
+    if (!dryRun && !allowDeleteAll) {
+      throw new InputError(
+        'keep',
+        'is 0 with older-than 0 and names *: this would delete every downloadable file of the ' +
+          'organization. Keep at least one version (keep: 1), set older-than, narrow names, or, ' +
+          'if you really mean it, set allow-delete-all: true (try dry-run: true first).'
+      )
+    }
+  }
+
+  const workingDirectory = path.resolve(
+    env.GITHUB_WORKSPACE || process.cwd(),
+    get('working-directory') || '.'
+  )
+
+  return {
+    token,
+    mode,
+    patterns,
+    workingDirectory,
+    ifNoFilesFound: oneOf(get, 'if-no-files-found', ['error', 'warn', 'ignore'] as const, 'error'),
+    nameTemplate,
+    version,
+    replace: bool(get, 'replace', true),
+    ifUnchanged: oneOf(get, 'if-unchanged', ['skip', 'upload'] as const, 'skip'),
+    benefitIds,
+    organizationId,
+    server,
+    apiUrl,
+    concurrency: integer(get, 'concurrency', 8, 1, 64),
+    partSize,
+    retries: integer(get, 'retries', 5, 0, 20),
+    rateLimit: integer(get, 'rate-limit', SERVERS[server].rateLimit, 1, 100_000),
+    dryRun,
+    keep,
+    olderThanMs,
+    names,
+    protectBenefitFiles: bool(get, 'protect-benefit-files', true),
+    allowDeleteAll
+  }
+}
+
+/** The tag for tag pushes and release events; otherwise no version. */
+export function defaultVersion(env: NodeJS.ProcessEnv): string | null {
+  if (env.GITHUB_EVENT_NAME === 'release' && env.GITHUB_EVENT_PATH) {
+    try {
+      const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
+        release?: { tag_name?: unknown }
+      }
+      if (typeof event.release?.tag_name === 'string' && event.release.tag_name) {
+        return event.release.tag_name
+      }
+    } catch {
+      // Fall back to the ref below.
+    }
+  }
+  const ref = env.GITHUB_REF ?? ''
+  if (ref.startsWith('refs/tags/')) return ref.slice('refs/tags/'.length) || null
+  return null
+}
+
+function parseApiUrl(text: string, server: Server): string {
+  if (!text) return SERVERS[server].url
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new InputError('api-url', `'${text}' is not a URL. Example: https://api.polar.sh`)
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InputError('api-url', 'must not contain credentials, a query or a fragment.')
+  }
+  const loopback = isLoopback(url.hostname)
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new InputError(
+      'api-url',
+      `'${url.origin}' must use https:// (plain http is allowed only for a loopback host such as ` +
+        '127.0.0.1, for the local emulator). The token would otherwise travel unencrypted.'
+    )
+  }
+  return url.href.replace(/\/+$/, '')
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '')
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
+function lines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map(l => l.trim())
+    .filter(l => l && !l.startsWith('#'))
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)]
+}
+
+function oneOf<T extends string>(
+  get: (n: string) => string,
+  name: string,
+  allowed: readonly T[],
+  fallback: T
+): T {
+  const value = get(name)
+  if (!value) return fallback
+  const found = allowed.find(a => a === value.toLowerCase())
+  if (!found) {
+    throw new InputError(name, `'${value}' is not one of: ${allowed.join(', ')}.`)
+  }
+  return found
+}
+
+function bool(get: (n: string) => string, name: string, fallback: boolean): boolean {
+  const value = get(name)
+  if (!value) return fallback
+  if (['true', 'True', 'TRUE'].includes(value)) return true
+  if (['false', 'False', 'FALSE'].includes(value)) return false
+  throw new InputError(name, `'${value}' is not a boolean. Use true or false.`)
+}
+
+function integer(
+  get: (n: string) => string,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number
+): number {
+  const value = get(name)
+  if (!value) return fallback
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new InputError(name, `'${value}' must be a whole number from ${min} to ${max}.`)
+  }
+  return Number(value)
+}

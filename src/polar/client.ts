@@ -1,0 +1,314 @@
+/**
+ * Typed calls to Polar's Files and Benefits API over one keep-alive undici dispatcher.
+ * Every call is paced, carries Polar-Version and User-Agent, times out, and is retried only
+ * on retriable failures. The token goes only to the API origin.
+ */
+import { Agent, type Dispatcher } from 'undici'
+import { PolarApiError } from '../errors.js'
+import { redact, type Logger } from '../log.js'
+import { isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
+import { USER_AGENT } from '../version.js'
+import { Pacer } from './pacer.js'
+import type {
+  BenefitDownloadables,
+  DownloadableFileCreate,
+  FileRead,
+  FileUpload,
+  FileUploadCompleted,
+  ListResource
+} from './types.js'
+
+export const POLAR_VERSION = '2026-04'
+const PAGE_LIMIT = 100
+const PAGE_FETCH_CONCURRENCY = 4
+
+export interface PolarClientOptions {
+  apiUrl: string
+  token: string
+  organizationId: string | null
+  retry: RetryPolicy
+  rateLimitPerMinute: number
+  logger: Logger
+  timeoutMs?: number
+  dispatcher?: Dispatcher
+}
+
+/** An HTTP answer we did not expect; classified for retries, then turned into PolarApiError. */
+class HttpStatus extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string | string[] | undefined>,
+    readonly body: string
+  ) {
+    super(`HTTP ${status}`)
+  }
+}
+
+interface CallOptions {
+  query?: [string, string][]
+  body?: unknown
+  expect: number
+  /** Treat a retriable failure as ambiguous: ask this before sending again. */
+  beforeRetry?: () => Promise<unknown | undefined>
+}
+
+export class PolarClient {
+  private readonly origin: string
+  private readonly prefix: string
+  private readonly dispatcher: Dispatcher
+  private readonly ownsDispatcher: boolean
+  private readonly pacer: Pacer
+  private readonly timeoutMs: number
+
+  constructor(private readonly options: PolarClientOptions) {
+    const url = new URL(options.apiUrl)
+    this.origin = url.origin
+    this.prefix = url.pathname.replace(/\/+$/, '')
+    this.ownsDispatcher = !options.dispatcher
+    this.timeoutMs = options.timeoutMs ?? 60_000
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({ connections: 8, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
+    this.pacer = new Pacer(options.rateLimitPerMinute)
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close()
+  }
+
+  /** Every file of the organization visible to the list endpoint (completed, not deleted). */
+  listFiles(): Promise<FileRead[]> {
+    return this.listAll<FileRead>('/v1/files/', this.orgQuery())
+  }
+
+  /** The completed files among `ids` (Polar has no single-file GET). */
+  async getFiles(ids: string[]): Promise<FileRead[]> {
+    const query: [string, string][] = [
+      ...this.orgQuery(),
+      ...ids.map(id => ['ids', id] as [string, string])
+    ]
+    return this.listAll<FileRead>('/v1/files/', query)
+  }
+
+  createFile(body: DownloadableFileCreate): Promise<FileUpload> {
+    const payload = this.options.organizationId
+      ? { ...body, organization_id: this.options.organizationId }
+      : body
+    return this.call<FileUpload>('POST', '/v1/files/', { body: payload, expect: 201 })
+  }
+
+  /**
+   * Completes the S3 multipart upload. Not idempotent, and S3 failures come back as 500:
+   * after an ambiguous failure, look the file up and only call again if it is not uploaded.
+   */
+  completeUpload(id: string, body: FileUploadCompleted): Promise<FileRead> {
+    return this.call<FileRead>('POST', `/v1/files/${id}/uploaded`, {
+      body,
+      expect: 200,
+      beforeRetry: async () => (await this.getFiles([id])).find(f => f.id === id && f.is_uploaded)
+    })
+  }
+
+  updateFileVersion(id: string, version: string): Promise<FileRead> {
+    return this.call<FileRead>('PATCH', `/v1/files/${id}`, { body: { version }, expect: 200 })
+  }
+
+  /** Deletes a file; 'gone' when Polar says it no longer exists (deleted already, e.g. by a retry). */
+  async deleteFile(id: string): Promise<'deleted' | 'gone'> {
+    try {
+      await this.call<void>('DELETE', `/v1/files/${id}`, { expect: 204 })
+      return 'deleted'
+    } catch (error) {
+      if (error instanceof PolarApiError && error.status === 404) return 'gone'
+      throw error
+    }
+  }
+
+  getBenefit(id: string): Promise<BenefitDownloadables> {
+    return this.call<BenefitDownloadables>('GET', `/v1/benefits/${id}`, { expect: 200 })
+  }
+
+  listDownloadablesBenefits(): Promise<BenefitDownloadables[]> {
+    return this.listAll<BenefitDownloadables>('/v1/benefits/', [
+      ...this.orgQuery(),
+      ['type', 'downloadables']
+    ])
+  }
+
+  patchBenefitFiles(
+    id: string,
+    files: string[],
+    archived: Record<string, boolean>
+  ): Promise<BenefitDownloadables> {
+    return this.call<BenefitDownloadables>('PATCH', `/v1/benefits/${id}`, {
+      body: { type: 'downloadables', properties: { files, archived } },
+      expect: 200
+    })
+  }
+
+  private orgQuery(): [string, string][] {
+    return this.options.organizationId ? [['organization_id', this.options.organizationId]] : []
+  }
+
+  /** All pages: the first one tells how many there are, the rest are fetched concurrently. */
+  private async listAll<T extends { id: string }>(
+    path: string,
+    query: [string, string][]
+  ): Promise<T[]> {
+    const page = (n: number) =>
+      this.call<ListResource<T>>('GET', path, {
+        query: [...query, ['page', String(n)], ['limit', String(PAGE_LIMIT)]],
+        expect: 200
+      })
+    const first = await page(1)
+    const rest: number[] = []
+    for (let n = 2; n <= first.pagination.max_page; n++) rest.push(n)
+    const pages = [first]
+    for (let i = 0; i < rest.length; i += PAGE_FETCH_CONCURRENCY) {
+      pages.push(...(await Promise.all(rest.slice(i, i + PAGE_FETCH_CONCURRENCY).map(page))))
+    }
+    // Pages have no defined order and may shift under concurrent writes: de-duplicate by ID.
+    const byId = new Map<string, T>()
+    for (const p of pages) for (const item of p.items) byId.set(item.id, item)
+    return [...byId.values()]
+  }
+
+  private async call<T>(method: string, route: string, options: CallOptions): Promise<T> {
+    const search = options.query?.length
+      ? '?' + options.query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')
+      : ''
+    const requestPath = this.prefix + route + search
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body)
+    const { logger, retry } = this.options
+
+    const attempt = async (n: number): Promise<T> => {
+      if (n > 0 && options.beforeRetry) {
+        const done = await options.beforeRetry()
+        if (done !== undefined) return done as T
+      }
+      await this.pacer.take()
+      const started = Date.now()
+      const response = await this.dispatcher.request({
+        origin: this.origin,
+        path: requestPath,
+        method: method as Dispatcher.HttpMethod,
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          'polar-version': POLAR_VERSION,
+          'user-agent': USER_AGENT,
+          accept: 'application/json',
+          ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
+        },
+        body: payload,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs
+      })
+      const text = await response.body.text()
+      logger.debug(`${method} ${route} → ${response.statusCode} (${Date.now() - started} ms)`)
+      if (response.statusCode !== options.expect) {
+        throw new HttpStatus(response.statusCode, response.headers, text)
+      }
+      return (text ? JSON.parse(text) : undefined) as T
+    }
+
+    try {
+      return await withRetry(
+        attempt,
+        retry,
+        error => {
+          if (error instanceof HttpStatus) {
+            const retryAfterMs = parseRetryAfter(error.headers['retry-after'])
+            if (error.status === 429) {
+              this.pacer.pause(retryAfterMs ?? 1000)
+              return { retriable: true, retryAfterMs }
+            }
+            return { retriable: error.status >= 500, retryAfterMs }
+          }
+          return { retriable: isNetworkError(error) }
+        },
+        (error, n, wait) =>
+          logger.info(
+            `${method} ${route}: ${describe(error)}; retry ${n}/${retry.retries} in ${(wait / 1000).toFixed(1)} s`
+          )
+      )
+    } catch (error) {
+      throw toApiError(error, method, route)
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof HttpStatus) return `HTTP ${error.status}`
+  return redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+}
+
+function toApiError(error: unknown, method: string, route: string): Error {
+  if (!(error instanceof HttpStatus)) {
+    if (error instanceof PolarApiError) return error
+    return new PolarApiError(
+      0,
+      method,
+      route,
+      undefined,
+      describe(error),
+      'Could not reach the Polar API; check `api-url`/`server` and the runner network, then re-run.'
+    )
+  }
+  const { code, detail } = parseErrorBody(error.body)
+  return new PolarApiError(
+    error.status,
+    method,
+    route,
+    code,
+    detail,
+    hint(error.status, code, method, route)
+  )
+}
+
+export function parseErrorBody(body: string): { code?: string; detail: string } {
+  try {
+    const json = JSON.parse(body) as {
+      error?: string
+      detail?: unknown
+      error_description?: string
+    }
+    let detail = json.error_description ?? ''
+    if (typeof json.detail === 'string') detail = json.detail
+    else if (Array.isArray(json.detail)) {
+      detail = json.detail
+        .map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).join('.')}: ${d.msg ?? ''}`)
+        .join('; ')
+    }
+    return { code: json.error, detail }
+  } catch {
+    return { detail: body.trim().slice(0, 300) }
+  }
+}
+
+function requiredScope(method: string, route: string): string {
+  if (route.startsWith('/v1/benefits')) return method === 'GET' ? 'benefits:read' : 'benefits:write'
+  return method === 'GET' ? 'files:read' : 'files:write'
+}
+
+function hint(status: number, code: string | undefined, method: string, route: string): string {
+  if (status === 401) {
+    return (
+      'The token is unknown, expired or revoked, or belongs to the other server ' +
+      '(production vs sandbox). Check the `token` and `server` inputs.'
+    )
+  }
+  if (status === 403 && code === 'insufficient_scope') {
+    return `The token lacks the ${requiredScope(method, route)} scope. Create a token with it.`
+  }
+  if (status === 403) return 'The token may not do this in this organization.'
+  if (status === 404 && route.startsWith('/v1/benefits')) {
+    return 'No such benefit in this organization. Check `benefit-ids` and the token’s organization.'
+  }
+  if (status === 404) {
+    return 'Not found. A wrong `api-url`, or a Polar-Version this server does not know, also answers 404.'
+  }
+  if (status === 429) return 'Still rate limited after retries. Lower the `rate-limit` input.'
+  if (status >= 500)
+    return 'Polar answered with a server error after every retry. Re-run the job later.'
+  return ''
+}

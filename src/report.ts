@@ -1,0 +1,195 @@
+/** Outputs, the job summary and progress lines: the only module besides main.ts using @actions/core. */
+import * as core from '@actions/core'
+import type { Logger } from './log.js'
+import { formatBytes } from './units.js'
+
+export type FileStatus = 'created' | 'unchanged' | 'planned' | 'failed'
+
+export interface FileResult {
+  id: string | null
+  name: string
+  path: string
+  size: number
+  mime_type: string
+  sha256: string
+  version: string | null
+  status: FileStatus
+  replaced_ids: string[]
+}
+
+export interface KeptFile {
+  id: string
+  name: string
+  reason: string
+}
+
+export interface RunReport {
+  mode: 'upload' | 'cleanup'
+  dryRun: boolean
+  files: FileResult[]
+  deletedIds: string[]
+  /** Deleted (or, in a dry run, to delete) with their names, for the summary. */
+  deleted: { id: string; name: string; created_at?: string }[]
+  kept: KeptFile[]
+  patchedBenefits: { id: string; before: string[]; after: string[] }[]
+  failures: string[]
+}
+
+export const coreLogger: Logger = {
+  debug: m => core.debug(m),
+  info: m => core.info(m),
+  warning: m => core.warning(m)
+}
+
+export function emptyReport(mode: 'upload' | 'cleanup', dryRun: boolean): RunReport {
+  return {
+    mode,
+    dryRun,
+    files: [],
+    deletedIds: [],
+    deleted: [],
+    kept: [],
+    patchedBenefits: [],
+    failures: []
+  }
+}
+
+export function setOutputs(report: RunReport): void {
+  const done = report.files.filter(f => f.status !== 'failed')
+  const ids = done.map(f => f.id).filter((id): id is string => id !== null)
+  core.setOutput('file-ids', JSON.stringify(ids))
+  core.setOutput('file-id', ids[0] ?? '')
+  core.setOutput('files', JSON.stringify(done))
+  core.setOutput('deleted-ids', JSON.stringify(report.deletedIds))
+}
+
+export async function writeSummary(report: RunReport): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  const s = core.summary
+  const title = report.mode === 'upload' ? 'Polar files: upload' : 'Polar files: cleanup'
+  s.addHeading(report.dryRun ? `${title} (dry run: nothing was changed)` : title, 3)
+  if (report.mode === 'upload') {
+    s.addTable([
+      [
+        { data: 'Name', header: true },
+        { data: 'Size', header: true },
+        { data: 'SHA-256', header: true },
+        { data: 'File ID', header: true },
+        { data: 'Status', header: true },
+        { data: 'Replaced', header: true }
+      ],
+      ...report.files.map(f => [
+        escape(f.name),
+        formatBytes(f.size),
+        `<code>${f.sha256.slice(0, 16)}…</code>`,
+        f.id ? `<code>${f.id}</code>` : '—',
+        f.status,
+        f.replaced_ids.length ? f.replaced_ids.map(id => `<code>${id}</code>`).join('<br>') : '—'
+      ])
+    ])
+  }
+  if (report.patchedBenefits.length) {
+    s.addHeading('Benefits updated', 4)
+    s.addList(
+      report.patchedBenefits.map(
+        b => `<code>${b.id}</code>: ${b.before.length} → ${b.after.length} file(s)`
+      )
+    )
+  }
+  if (report.deleted.length || report.mode === 'cleanup') {
+    s.addHeading(report.dryRun ? 'Would delete' : 'Deleted', 4)
+    s.addTable([
+      [
+        { data: 'Name', header: true },
+        { data: 'File ID', header: true },
+        { data: 'Created', header: true }
+      ],
+      ...report.deleted.map(d => [escape(d.name), `<code>${d.id}</code>`, d.created_at ?? ''])
+    ])
+  }
+  if (report.kept.length) {
+    s.addHeading('Kept', 4)
+    s.addTable([
+      [
+        { data: 'Name', header: true },
+        { data: 'File ID', header: true },
+        { data: 'Why', header: true }
+      ],
+      ...report.kept.map(k => [escape(k.name), `<code>${k.id}</code>`, escape(k.reason)])
+    ])
+  }
+  if (report.failures.length) {
+    s.addHeading('Failures', 4)
+    s.addList(report.failures.map(escape))
+  }
+  s.addRaw(`<p>${escape(totalLine(report))}</p>`, true)
+  await s.write()
+}
+
+export function totalLine(report: RunReport): string {
+  const count = (status: FileStatus) => report.files.filter(f => f.status === status).length
+  const bytes = report.files.filter(f => f.status === 'created').reduce((sum, f) => sum + f.size, 0)
+  const parts =
+    report.mode === 'upload'
+      ? [
+          report.dryRun
+            ? `${count('planned')} file(s) planned`
+            : `${count('created')} uploaded (${formatBytes(bytes)})`,
+          `${count('unchanged')} unchanged`,
+          `${report.patchedBenefits.length} benefit(s) ${report.dryRun ? 'to update' : 'updated'}`
+        ]
+      : []
+  parts.push(`${report.deletedIds.length} ${report.dryRun ? 'to delete' : 'deleted'}`)
+  if (report.kept.length) parts.push(`${report.kept.length} kept`)
+  if (report.failures.length) parts.push(`${report.failures.length} failed`)
+  return parts.join(', ')
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"]/g, c => `&#${c.charCodeAt(0)};`)
+}
+
+/** Progress lines for long uploads: bytes, %, MB/s, at most every `everyMs`. */
+export class Progress {
+  private readonly files = new Map<string, { total: number; sent: number; started: number }>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly everyMs = 5000
+  ) {}
+
+  start(name: string, total: number): void {
+    this.files.set(name, { total, sent: 0, started: Date.now() })
+    if (!this.timer) {
+      this.timer = setInterval(() => this.print(), this.everyMs)
+      this.timer.unref()
+    }
+  }
+
+  add(name: string, bytes: number): void {
+    const f = this.files.get(name)
+    if (f) f.sent += bytes
+  }
+
+  finish(name: string): void {
+    this.files.delete(name)
+    if (this.files.size === 0) this.stop()
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private print(): void {
+    for (const [name, f] of this.files) {
+      const seconds = (Date.now() - f.started) / 1000
+      const pct = f.total ? Math.floor((f.sent / f.total) * 100) : 100
+      const rate = seconds > 0 ? f.sent / 1e6 / seconds : 0
+      this.logger.info(
+        `${name}: ${formatBytes(f.sent)} / ${formatBytes(f.total)} (${pct}%), ${rate.toFixed(1)} MB/s`
+      )
+    }
+  }
+}

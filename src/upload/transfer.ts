@@ -1,0 +1,153 @@
+/**
+ * PUTs one part to its presigned S3 URL: a fresh byte-range stream from disk for every attempt,
+ * Content-Length set, exactly the headers Polar returned, no Authorization header, the URL used
+ * byte for byte. The URL is a credential: it never appears in a log line or an error.
+ */
+import { createReadStream } from 'node:fs'
+import type { Dispatcher } from 'undici'
+import { PartUploadError, UrlExpiredError } from '../errors.js'
+import { redact, type Logger } from '../log.js'
+import { isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
+import type { UploadPart } from '../polar/types.js'
+
+const READ_CHUNK = 1024 * 1024
+/** Assume at least this throughput when judging whether a URL will outlive a part's PUT. */
+const WORST_CASE_BYTES_PER_MS = 2 * 1024 // 2 MiB/s
+const URL_SAFETY_MS = 1000
+
+export interface PartTarget {
+  filePath: string
+  /** Name for messages (never the URL). */
+  label: string
+  part: UploadPart
+}
+
+export interface PutOptions {
+  dispatcher: Dispatcher
+  retry: RetryPolicy
+  logger: Logger
+  timeoutMs: number
+  signal?: AbortSignal
+  now?: () => number
+}
+
+/** Splits a URL into origin and path without decoding or re-encoding any byte of it. */
+export function splitUrl(url: string): { origin: string; path: string } {
+  const schemeEnd = url.indexOf('://')
+  const pathStart = url.indexOf('/', schemeEnd + 3)
+  if (schemeEnd < 0 || pathStart < 0) throw new Error('malformed presigned URL')
+  return { origin: url.slice(0, pathStart), path: url.slice(pathStart) }
+}
+
+class S3Status extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly s3Message: string | undefined,
+    readonly retryAfterMs: number | undefined
+  ) {
+    super(`HTTP ${status}${code ? ` ${code}` : ''}`)
+  }
+}
+
+/** Returns the part's ETag (quoted, as S3 sent it). */
+export async function putPart(target: PartTarget, options: PutOptions): Promise<string> {
+  const { part, filePath, label } = target
+  const now = options.now ?? Date.now
+  const bytes = part.chunk_end - part.chunk_start
+  const expiresAt = Date.parse(part.expires_at)
+  const { origin, path } = splitUrl(part.url)
+
+  const attempt = async (): Promise<string> => {
+    // Don't send a part whose URL will expire before it can arrive: S3 would refuse it anyway.
+    if (now() + URL_SAFETY_MS + bytes / WORST_CASE_BYTES_PER_MS >= expiresAt) {
+      throw new UrlExpiredError(`the presigned URL of part ${part.number} of ${label} expired`)
+    }
+    const body =
+      bytes === 0
+        ? ''
+        : createReadStream(filePath, {
+            start: part.chunk_start,
+            end: part.chunk_end - 1,
+            highWaterMark: READ_CHUNK
+          })
+    try {
+      const response = await options.dispatcher.request({
+        origin,
+        path,
+        method: 'PUT',
+        headers: { ...(part.headers ?? {}), 'content-length': String(bytes) },
+        body,
+        signal: options.signal,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs
+      })
+      const text = await response.body.text()
+      if (response.statusCode !== 200) {
+        throw new S3Status(
+          response.statusCode,
+          xmlField(text, 'Code'),
+          xmlField(text, 'Message'),
+          parseRetryAfter(response.headers['retry-after'])
+        )
+      }
+      const etag = response.headers['etag']
+      if (typeof etag !== 'string' || !etag) {
+        throw new S3Status(200, 'MissingETag', 'S3 answered 200 without an ETag', undefined)
+      }
+      return etag
+    } finally {
+      if (typeof body !== 'string') body.destroy()
+    }
+  }
+
+  try {
+    return await withRetry(
+      attempt,
+      options.retry,
+      error => {
+        if (options.signal?.aborted) return { retriable: false }
+        if (error instanceof S3Status) {
+          const retriable =
+            error.status === 429 || error.status >= 500 || error.code === 'MissingETag'
+          return { retriable, retryAfterMs: error.retryAfterMs }
+        }
+        return { retriable: isNetworkError(error) }
+      },
+      (error, n, wait) =>
+        options.logger.info(
+          `${label}: part ${part.number}: ${describePut(error)}; retry ${n}/${options.retry.retries} in ${(wait / 1000).toFixed(1)} s`
+        )
+    )
+  } catch (error) {
+    if (error instanceof UrlExpiredError) throw error
+    if (error instanceof S3Status) {
+      if (error.status === 403 && /expired/i.test(error.s3Message ?? '')) {
+        throw new UrlExpiredError(`S3 refused part ${part.number} of ${label}: its URL expired`)
+      }
+      throw new PartUploadError(
+        part.number,
+        error.status,
+        error.code,
+        `S3 refused part ${part.number} of ${label}: HTTP ${error.status} ${error.code ?? ''}` +
+          `${error.s3Message ? ` — ${redact(error.s3Message)}` : ''}`
+      )
+    }
+    throw new PartUploadError(
+      part.number,
+      0,
+      undefined,
+      `part ${part.number} of ${label} could not be sent: ${describePut(error)}`
+    )
+  }
+}
+
+function describePut(error: unknown): string {
+  if (error instanceof S3Status) return error.message
+  return redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+}
+
+function xmlField(xml: string, field: string): string | undefined {
+  const m = new RegExp(`<${field}>([^<]*)</${field}>`).exec(xml)
+  return m?.[1]
+}

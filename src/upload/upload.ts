@@ -1,0 +1,147 @@
+/**
+ * Uploads one file: create → PUT every part through the shared pool → complete.
+ * If the file cannot complete, the created file is deleted by ID before the error goes up
+ * (Polar cannot list incomplete uploads, so nobody else could find it). Expired presigned
+ * URLs restart the file with a new create, since Polar has no way to re-sign a part.
+ */
+import type { Dispatcher } from 'undici'
+import { errorMessage, UrlExpiredError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { Limiter } from '../limiter.js'
+import type { PolarClient } from '../polar/client.js'
+import type { FileRead, FileUpload } from '../polar/types.js'
+import type { RetryPolicy } from '../retry.js'
+import type { FileHashes } from './hash.js'
+import type { PartRange } from './parts.js'
+import { putPart } from './transfer.js'
+
+const MAX_RESTARTS = 1
+
+export interface UploadContext {
+  client: PolarClient
+  s3: Dispatcher
+  /** One pool of part PUTs across all files. */
+  pool: Limiter
+  retry: RetryPolicy
+  logger: Logger
+  partTimeoutMs: number
+  onBytes?: (bytes: number) => void
+}
+
+export interface UploadJob {
+  path: string
+  name: string
+  mimeType: string
+  size: number
+  version: string | null
+  parts: PartRange[]
+  hashes: FileHashes
+}
+
+export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<FileRead> {
+  for (let restart = 0; ; restart++) {
+    const created = await ctx.client.createFile({
+      service: 'downloadable',
+      name: job.name,
+      mime_type: job.mimeType,
+      size: job.size,
+      checksum_sha256_base64: job.hashes.sha256Base64,
+      version: job.version,
+      upload: {
+        parts: job.parts.map((p, i) => ({
+          number: p.number,
+          chunk_start: p.start,
+          chunk_end: p.end,
+          checksum_sha256_base64: job.hashes.partSha256Base64[i]
+        }))
+      }
+    })
+    ctx.logger.debug(`${job.name}: created file ${created.id} (${job.parts.length} parts)`)
+    try {
+      const etags = await putParts(ctx, job, created)
+      return await ctx.client.completeUpload(created.id, {
+        id: created.upload.id,
+        path: created.upload.path,
+        parts: job.parts.map((p, i) => ({
+          number: p.number,
+          checksum_etag: etags[i],
+          checksum_sha256_base64: job.hashes.partSha256Base64[i]
+        }))
+      })
+    } catch (error) {
+      const leftover = await rollback(ctx, job, created.id)
+      if (leftover) throw new Error(`${errorMessage(error)}; ${leftover}`, { cause: error })
+      if (error instanceof UrlExpiredError) {
+        if (restart < MAX_RESTARTS) {
+          ctx.logger.warning(
+            `${job.name}: the presigned upload URLs expired before every part was sent; ` +
+              'starting this file again with new URLs.'
+          )
+          continue
+        }
+        throw new UrlExpiredError(
+          `${job.name}: the upload outran the presigned URL lifetime twice (${error.message}). ` +
+            'Raise `concurrency`, or upload fewer or smaller files per run.'
+        )
+      }
+      throw error
+    }
+  }
+}
+
+/** Every part through the pool; the first failure stops the rest of this file's parts. */
+async function putParts(
+  ctx: UploadContext,
+  job: UploadJob,
+  created: FileUpload
+): Promise<string[]> {
+  const byNumber = new Map(created.upload.parts.map(p => [p.number, p]))
+  const abort = new AbortController()
+  const results = await Promise.allSettled(
+    job.parts.map(range =>
+      ctx.pool.run(async () => {
+        if (abort.signal.aborted) throw abort.signal.reason
+        const part = byNumber.get(range.number)
+        if (!part || part.chunk_start !== range.start || part.chunk_end !== range.end) {
+          throw new Error(
+            `Polar returned no upload URL matching part ${range.number} of ${job.name}`
+          )
+        }
+        try {
+          const etag = await putPart(
+            { filePath: job.path, label: job.name, part },
+            {
+              dispatcher: ctx.s3,
+              retry: ctx.retry,
+              logger: ctx.logger,
+              timeoutMs: ctx.partTimeoutMs,
+              signal: abort.signal
+            }
+          )
+          ctx.onBytes?.(range.end - range.start)
+          return etag
+        } catch (error) {
+          if (!abort.signal.aborted) abort.abort(error)
+          throw error
+        }
+      })
+    )
+  )
+  const failed = results.find(r => r.status === 'rejected')
+  if (failed) throw abort.signal.reason ?? (failed as PromiseRejectedResult).reason
+  return results.map(r => (r as PromiseFulfilledResult<string>).value)
+}
+
+/** Deletes the file this attempt created; says what was left behind if that fails too. */
+async function rollback(ctx: UploadContext, job: UploadJob, id: string): Promise<string | null> {
+  try {
+    await ctx.client.deleteFile(id)
+    ctx.logger.info(`${job.name}: deleted the incomplete upload ${id}`)
+    return null
+  } catch (error) {
+    return (
+      `the incomplete upload ${id} could not be deleted either (${errorMessage(error)}); ` +
+      `delete it with DELETE /v1/files/${id}`
+    )
+  }
+}

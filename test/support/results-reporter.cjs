@@ -1,0 +1,15 @@
+// Writes jest's totals to $JEST_RESULTS_FILE so .ci/run can print `N passed, N failed`.
+const { writeFileSync } = require('node:fs')
+
+class ResultsReporter {
+  onRunComplete(_contexts, results) {
+    const file = process.env.JEST_RESULTS_FILE
+    if (!file) return
+    const { numPassedTests, numFailedTests, numPendingTests, numTotalTests } = results
+    writeFileSync(
+      file,
+      JSON.stringify({ numPassedTests, numFailedTests, numPendingTests, numTotalTests })
+    )
+  }
+}
+module.exports = ResultsReporter

@@ -1,0 +1,130 @@
+import { describe, expect, test } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { InputError } from '../../src/errors.js'
+import { defaultVersion, parseInputs } from '../../src/inputs.js'
+
+const ORG = '1dbfc517-0bbf-4301-9ba8-555ca42b9737'
+const reader = (values: Record<string, string>) => (name: string) => values[name] ?? ''
+const base = { token: 'polar_oat_abc', files: 'dist/*.zip' }
+const env = { GITHUB_WORKSPACE: '/work/space' }
+
+describe('parseInputs', () => {
+  test('defaults follow the design', () => {
+    const i = parseInputs(reader(base), env)
+    expect(i).toMatchObject({
+      mode: 'upload',
+      patterns: ['dist/*.zip'],
+      workingDirectory: '/work/space',
+      ifNoFilesFound: 'error',
+      nameTemplate: '{basename}',
+      version: null,
+      replace: true,
+      ifUnchanged: 'skip',
+      benefitIds: [],
+      organizationId: null,
+      apiUrl: 'https://api.polar.sh',
+      concurrency: 8,
+      partSize: 16 * 1024 * 1024,
+      retries: 5,
+      rateLimit: 500,
+      dryRun: false,
+      keep: 1,
+      olderThanMs: 0,
+      names: ['*'],
+      protectBenefitFiles: true
+    })
+  })
+
+  test('sandbox changes the URL and the pace', () => {
+    const i = parseInputs(reader({ ...base, server: 'sandbox' }), env)
+    expect(i.apiUrl).toBe('https://sandbox-api.polar.sh')
+    expect(i.rateLimit).toBe(100)
+  })
+
+  test('multi-line patterns keep excludes and drop blanks and comments', () => {
+    const i = parseInputs(reader({ ...base, files: 'a/*.zip\n\n# note\n!a/skip.zip\n' }), env)
+    expect(i.patterns).toEqual(['a/*.zip', '!a/skip.zip'])
+  })
+
+  test('sizes with units and benefit IDs split on commas and newlines', () => {
+    const b1 = '11111111-1111-4111-8111-111111111111'
+    const b2 = '22222222-2222-4222-8222-222222222222'
+    const i = parseInputs(
+      reader({ ...base, 'part-size': '64MiB', 'benefit-ids': `${b1}, ${b2}\n${b1}` }),
+      env
+    )
+    expect(i.partSize).toBe(64 * 1024 * 1024)
+    expect(i.benefitIds).toEqual([b1, b2])
+  })
+
+  test('loopback http is allowed for the emulator', () => {
+    expect(parseInputs(reader({ ...base, 'api-url': 'http://127.0.0.1:8080/' }), env).apiUrl).toBe(
+      'http://127.0.0.1:8080'
+    )
+  })
+
+  test.each([
+    [{ token: '' }, 'token', /is required/],
+    [{ token: 'polar_oat_a b' }, 'token', /whitespace/],
+    [{ mode: 'sync' }, 'mode', /upload, cleanup/],
+    [{ files: '' }, 'files', /required in upload mode/],
+    [{ 'organization-id': ORG }, 'organization-id', /must not be set with an organization/],
+    [{ token: 'polar_pat_x' }, 'organization-id', /required with a personal/],
+    [{ 'organization-id': 'nope', token: 'polar_pat_x' }, 'organization-id', /not a UUID/],
+    [{ 'part-size': '3MiB' }, 'part-size', /5MiB to 5GiB/],
+    [{ 'part-size': 'big' }, 'part-size', /not a size/],
+    [{ concurrency: '0' }, 'concurrency', /whole number from 1/],
+    [{ retries: 'many' }, 'retries', /whole number/],
+    [{ 'api-url': 'http://api.example.com' }, 'api-url', /https/],
+    [{ 'api-url': 'not a url' }, 'api-url', /not a URL/],
+    [{ 'dry-run': 'yes' }, 'dry-run', /not a boolean/],
+    [{ name: '{basename}-{arch}' }, 'name', /unknown placeholder \{arch\}/],
+    [{ name: '{stem}-{version}{ext}' }, 'name', /no version is set/],
+    [{ 'benefit-ids': 'abc' }, 'benefit-ids', /not a benefit ID/],
+    [{ 'older-than': '3 months' }, 'older-than', /not a duration/],
+    [{ 'if-unchanged': 'maybe' }, 'if-unchanged', /skip, upload/]
+  ])('rejects %j naming the input', (values, input, message) => {
+    let error: unknown
+    try {
+      parseInputs(reader({ ...base, ...values }), env)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(InputError)
+    expect((error as InputError).input).toBe(input)
+    expect((error as Error).message).toMatch(`Input '${input}'`)
+    expect((error as Error).message).toMatch(message)
+  })
+
+  test('cleanup refuses to delete everything unless confirmed or dry run', () => {
+    const cleanup = { token: 'polar_oat_x', mode: 'cleanup', keep: '0', 'older-than': '0' }
+    expect(() => parseInputs(reader(cleanup), env)).toThrow(/allow-delete-all/)
+    expect(parseInputs(reader({ ...cleanup, 'dry-run': 'true' }), env).keep).toBe(0)
+    expect(parseInputs(reader({ ...cleanup, 'allow-delete-all': 'true' }), env).keep).toBe(0)
+    expect(parseInputs(reader({ ...cleanup, 'older-than': '30d' }), env).olderThanMs).toBe(
+      30 * 86_400_000
+    )
+    expect(parseInputs(reader({ ...cleanup, names: 'app-*.zip' }), env).names).toEqual([
+      'app-*.zip'
+    ])
+  })
+})
+
+describe('defaultVersion', () => {
+  test('the tag of a tag push', () => {
+    expect(defaultVersion({ GITHUB_REF: 'refs/tags/v1.2.3' })).toBe('v1.2.3')
+  })
+  test('no version on a branch', () => {
+    expect(defaultVersion({ GITHUB_REF: 'refs/heads/main' })).toBeNull()
+  })
+  test("a release event's tag_name", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evt-'))
+    const file = join(dir, 'event.json')
+    writeFileSync(file, JSON.stringify({ release: { tag_name: 'v2.0.0' } }))
+    expect(
+      defaultVersion({ GITHUB_EVENT_NAME: 'release', GITHUB_EVENT_PATH: file, GITHUB_REF: '' })
+    ).toBe('v2.0.0')
+  })
+})

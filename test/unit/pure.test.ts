@@ -1,0 +1,209 @@
+import { describe, expect, test } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { redact } from '../../src/log.js'
+import { Pacer } from '../../src/polar/pacer.js'
+import { parseRetryAfter, withRetry } from '../../src/retry.js'
+import { parseDuration, parseSize } from '../../src/units.js'
+import { hashFile } from '../../src/upload/hash.js'
+import { renderName, splitName } from '../../src/upload/names.js'
+import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
+import { splitUrl } from '../../src/upload/transfer.js'
+
+const MIB = 1024 * 1024
+
+describe('units', () => {
+  test.each([
+    ['16MiB', 16 * MIB],
+    ['5 MB', 5_000_000],
+    ['1GiB', 1024 * MIB],
+    ['10000000', 10_000_000],
+    ['1.5KiB', 1536]
+  ])('size %s', (text, bytes) => expect(parseSize(text)).toBe(bytes))
+  test.each(['', 'MiB', '-5MiB', '5 parsecs'])('bad size %j', text =>
+    expect(parseSize(text)).toBeNull()
+  )
+  test.each([
+    ['0', 0],
+    ['90d', 90 * 86_400_000],
+    ['12h', 12 * 3_600_000],
+    ['30m', 30 * 60_000]
+  ])('duration %s', (text, ms) => expect(parseDuration(text)).toBe(ms))
+  test('bad duration', () => expect(parseDuration('soon')).toBeNull())
+})
+
+describe('names', () => {
+  test('{ext} keeps its dot and compound tar extensions stay together', () => {
+    expect(splitName('app.tar.gz')).toEqual({ stem: 'app', ext: '.tar.gz' })
+    expect(splitName('app.zip')).toEqual({ stem: 'app', ext: '.zip' })
+    expect(splitName('README')).toEqual({ stem: 'README', ext: '' })
+    expect(renderName('{stem}-{version}{ext}', '/x/app.tar.gz', 'v1.0')).toBe('app-v1.0.tar.gz')
+    expect(renderName('{basename}', '/x/My App+1 é.dmg', null)).toBe('My App+1 é.dmg')
+  })
+})
+
+describe('parts', () => {
+  test('no empty trailing part on an exact multiple', () => {
+    const parts = layoutParts(10 * MIB, 5 * MIB)
+    expect(parts).toEqual([
+      { number: 1, start: 0, end: 5 * MIB },
+      { number: 2, start: 5 * MIB, end: 10 * MIB }
+    ])
+  })
+  test('last part holds the remainder; ranges contiguous', () => {
+    const parts = layoutParts(11 * MIB + 3, 5 * MIB)
+    expect(parts.map(p => p.end - p.start)).toEqual([5 * MIB, 5 * MIB, MIB + 3])
+    parts.slice(1).forEach((p, i) => expect(p.start).toBe(parts[i].end))
+  })
+  test('an empty file is one empty part', () => {
+    expect(layoutParts(0, 16 * MIB)).toEqual([{ number: 1, start: 0, end: 0 }])
+  })
+  test('part size is raised to stay within 10,000 parts', () => {
+    const size = 200 * 1024 * MIB // 200 GiB
+    const partSize = effectivePartSize(size, 16 * MIB)
+    expect(partSize).toBeGreaterThan(16 * MIB)
+    expect(partSize % MIB).toBe(0)
+    expect(layoutParts(size, partSize).length).toBeLessThanOrEqual(10_000)
+    expect(effectivePartSize(100 * MIB, 16 * MIB)).toBe(16 * MIB)
+  })
+})
+
+describe('hashFile', () => {
+  test('whole and per-part SHA-256 match independent hashes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const file = join(dir, 'f.bin')
+    const data = randomBytes(5 * MIB * 2 + 12345)
+    writeFileSync(file, data)
+    const parts = layoutParts(data.length, 5 * MIB)
+    const h = await hashFile(file, data.length, parts)
+    expect(h.sha256Hex).toBe(createHash('sha256').update(data).digest('hex'))
+    expect(h.partSha256Base64).toEqual(
+      parts.map(p => createHash('sha256').update(data.subarray(p.start, p.end)).digest('base64'))
+    )
+  })
+  test('empty file: one digest of nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const file = join(dir, 'empty')
+    writeFileSync(file, '')
+    const h = await hashFile(file, 0, layoutParts(0, 5 * MIB))
+    const empty = createHash('sha256').digest('base64')
+    expect(h.partSha256Base64).toEqual([empty])
+    expect(h.sha256Base64).toBe(empty)
+  })
+  test('a file that changed size since planning is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const file = join(dir, 'grew')
+    writeFileSync(file, Buffer.alloc(100))
+    await expect(hashFile(file, 50, layoutParts(50, 5 * MIB))).rejects.toThrow(/changed while/)
+  })
+})
+
+describe('retry', () => {
+  test('retries retriable failures, then gives up with the last error', async () => {
+    let calls = 0
+    const sleeps: number[] = []
+    await expect(
+      withRetry(
+        async () => {
+          calls++
+          throw new Error('boom')
+        },
+        { retries: 3, baseDelayMs: 10, maxDelayMs: 100 },
+        () => ({ retriable: true }),
+        undefined,
+        async ms => void sleeps.push(ms)
+      )
+    ).rejects.toThrow('boom')
+    expect(calls).toBe(4)
+    expect(sleeps).toHaveLength(3)
+  })
+  test('never retries what the classifier refuses', async () => {
+    let calls = 0
+    await expect(
+      withRetry(
+        async () => {
+          calls++
+          throw new Error('422')
+        },
+        { retries: 5, baseDelayMs: 1, maxDelayMs: 1 },
+        () => ({ retriable: false })
+      )
+    ).rejects.toThrow('422')
+    expect(calls).toBe(1)
+  })
+  test('waits at least Retry-After', async () => {
+    const sleeps: number[] = []
+    let n = 0
+    await withRetry(
+      async () => {
+        if (n++ === 0) throw new Error('429')
+        return 'ok'
+      },
+      { retries: 2, baseDelayMs: 1, maxDelayMs: 2 },
+      () => ({ retriable: true, retryAfterMs: 3000 }),
+      undefined,
+      async ms => void sleeps.push(ms)
+    )
+    expect(sleeps[0]).toBeGreaterThanOrEqual(3000)
+  })
+  test('Retry-After as seconds or date', () => {
+    expect(parseRetryAfter('2')).toBe(2000)
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000)
+    expect(parseRetryAfter(undefined)).toBeUndefined()
+  })
+})
+
+describe('Pacer', () => {
+  test('never exceeds the per-minute budget in any window', async () => {
+    let clock = 0
+    const sent: number[] = []
+    const pacer = new Pacer(
+      120,
+      () => clock,
+      async ms => {
+        clock += ms
+      }
+    )
+    for (let i = 0; i < 300; i++) {
+      await pacer.take()
+      sent.push(clock)
+    }
+    for (let i = 0; i < sent.length; i++) {
+      const inWindow = sent.filter(t => t >= sent[i] && t < sent[i] + 60_000).length
+      expect(inWindow).toBeLessThanOrEqual(120)
+    }
+    // …and is not needlessly slow: 300 requests at 120/min take about 2.5 minutes.
+    expect(clock).toBeLessThan(160_000)
+  })
+  test('a 429 pause holds every caller back', async () => {
+    let clock = 0
+    const pacer = new Pacer(
+      6000,
+      () => clock,
+      async ms => {
+        clock += ms
+      }
+    )
+    pacer.pause(5000)
+    await pacer.take()
+    expect(clock).toBeGreaterThanOrEqual(5000)
+  })
+})
+
+describe('secrets', () => {
+  const url =
+    'https://bucket.s3.amazonaws.com/org/id/My%20App.zip?partNumber=1&uploadId=abc&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20260101&X-Amz-Signature=deadbeef'
+  test('redact removes presigned query strings', () => {
+    const text = redact(`connect failed for ${url} (retrying)`)
+    expect(text).not.toContain('deadbeef')
+    expect(text).not.toContain('AKIA')
+    expect(text).toContain('(retrying)')
+  })
+  test('splitUrl keeps every byte of the path', () => {
+    const { origin, path } = splitUrl(url)
+    expect(origin).toBe('https://bucket.s3.amazonaws.com')
+    expect(origin + path).toBe(url)
+  })
+})

@@ -1,0 +1,162 @@
+import { describe, expect, test } from '@jest/globals'
+import { decideCleanup, nameSelector } from '../../src/cleanup.js'
+import type { BenefitDownloadables, FileRead } from '../../src/polar/types.js'
+import { earlierVersions, findUnchanged, swapBenefitFiles } from '../../src/replace.js'
+
+let n = 0
+function file(name: string, createdAt: string, extra: Partial<FileRead> = {}): FileRead {
+  n++
+  return {
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    organization_id: 'org',
+    name,
+    path: `org/x/${name}`,
+    mime_type: 'application/zip',
+    size: 1,
+    checksum_sha256_base64: null,
+    checksum_sha256_hex: null,
+    version: null,
+    service: 'downloadable',
+    is_uploaded: true,
+    created_at: createdAt,
+    ...extra
+  }
+}
+
+function benefit(files: string[], archived: Record<string, boolean> = {}): BenefitDownloadables {
+  return {
+    id: 'b1',
+    type: 'downloadables',
+    description: 'Downloads',
+    organization_id: 'org',
+    properties: { files, archived }
+  }
+}
+
+describe('earlierVersions', () => {
+  const old1 = file('app.zip', '2026-01-01T00:00:00Z')
+  const old2 = file('app.zip', '2026-02-01T00:00:00Z')
+  const other = file('other.zip', '2026-01-01T00:00:00Z')
+  const media = file('app.zip', '2026-01-01T00:00:00Z', { service: 'product_media' })
+  const reused = file('app.zip', '2026-03-01T00:00:00Z')
+  const newer = file('app.zip', '2026-04-01T00:00:00Z')
+  const all = [old1, old2, other, media, reused, newer]
+
+  test('a new upload replaces every listed same-name downloadable, oldest first', () => {
+    expect(
+      earlierVersions({ id: 'new', name: 'app.zip', createdAt: null }, [
+        old2,
+        old1,
+        other,
+        media
+      ]).map(f => f.id)
+    ).toEqual([old1.id, old2.id])
+  })
+  test('a reused file replaces only older ones, never itself or a newer one', () => {
+    const ids = earlierVersions(
+      { id: reused.id, name: 'app.zip', createdAt: reused.created_at },
+      all
+    ).map(f => f.id)
+    expect(ids).toEqual([old1.id, old2.id])
+    expect(ids).not.toContain(newer.id)
+  })
+})
+
+describe('findUnchanged', () => {
+  test('the newest file with the same name and SHA-256', () => {
+    const a = file('app.zip', '2026-01-01T00:00:00Z', { checksum_sha256_hex: 'ab' })
+    const b = file('app.zip', '2026-02-01T00:00:00Z', { checksum_sha256_hex: 'ab' })
+    const c = file('app.zip', '2026-03-01T00:00:00Z', { checksum_sha256_hex: 'cd' })
+    expect(findUnchanged('app.zip', 'ab', [a, b, c])?.id).toBe(b.id)
+    expect(findUnchanged('app.zip', 'ef', [a, b, c])).toBeUndefined()
+  })
+})
+
+describe('swapBenefitFiles', () => {
+  test('new IDs take the old positions, others and archived kept, unmatched appended', () => {
+    const live = new Set(['keep1', 'oldA', 'keep2', 'oldB', 'arch'])
+    const change = swapBenefitFiles(
+      benefit(['keep1', 'oldA', 'keep2', 'oldB', 'arch'], { arch: true, oldA: true }),
+      [
+        { newId: 'newA', replacedIds: ['oldA'] },
+        { newId: 'newB', replacedIds: ['oldB'] },
+        { newId: 'newC', replacedIds: [] }
+      ],
+      live
+    )
+    expect(change.files).toEqual(['keep1', 'newA', 'keep2', 'newB', 'arch', 'newC'])
+    expect(change.archived).toEqual({ arch: true })
+    expect(change.changed).toBe(true)
+  })
+  test('several earlier versions collapse into one slot; duplicates removed', () => {
+    const change = swapBenefitFiles(
+      benefit(['v1', 'x', 'v2', 'new']),
+      [{ newId: 'new', replacedIds: ['v1', 'v2'] }],
+      new Set(['v1', 'x', 'v2', 'new'])
+    )
+    expect(change.files).toEqual(['new', 'x'])
+  })
+  test('stale (deleted) IDs are dropped so the PATCH cannot fail', () => {
+    const change = swapBenefitFiles(benefit(['gone', 'x']), [], new Set(['x']))
+    expect(change.files).toEqual(['x'])
+    expect(change.droppedStale).toEqual(['gone'])
+  })
+  test('nothing to do leaves the benefit unchanged', () => {
+    const change = swapBenefitFiles(
+      benefit(['x', 'new']),
+      [{ newId: 'new', replacedIds: [] }],
+      new Set(['x', 'new'])
+    )
+    expect(change.changed).toBe(false)
+  })
+})
+
+describe('cleanup decisions', () => {
+  const now = Date.parse('2026-06-01T00:00:00Z')
+  const day = 86_400_000
+  const at = (daysAgo: number) => new Date(now - daysAgo * day).toISOString()
+  const a1 = file('app.zip', at(100))
+  const a2 = file('app.zip', at(50))
+  const a3 = file('app.zip', at(5))
+  const b1 = file('beta.zip', at(200))
+  const b2 = file('beta.zip', at(1))
+  const m = file('logo.png', at(300), { service: 'product_media' })
+  const files = [a2, b1, a1, m, a3, b2]
+  const ids = (fs: { id: string }[]) => fs.map(f => f.id).sort()
+
+  test.each([
+    [1, 0, [a1, a2, b1]],
+    [2, 0, [a1]],
+    [0, 60 * day, [a1, b1]],
+    [1, 60 * day, [a1, b1]],
+    [1, 150 * day, [b1]],
+    [3, 0, []]
+  ])('keep %i, older-than %i ms', (keep, olderThanMs, expected) => {
+    const d = decideCleanup(files, { names: ['*'], keep, olderThanMs, now }, new Map())
+    expect(ids(d.delete)).toEqual(ids(expected))
+    expect(d.delete.map(f => f.id)).not.toContain(m.id)
+  })
+  test('names with excludes', () => {
+    const d = decideCleanup(
+      files,
+      { names: ['*.zip', '!beta*'], keep: 1, olderThanMs: 0, now },
+      new Map()
+    )
+    expect(ids(d.delete)).toEqual(ids([a1, a2]))
+  })
+  test('benefit-listed files are kept with the benefit named', () => {
+    const d = decideCleanup(
+      files,
+      { names: ['*'], keep: 1, olderThanMs: 0, now },
+      new Map([[a1.id, ['ben-1']]])
+    )
+    expect(ids(d.delete)).toEqual(ids([a2, b1]))
+    expect(d.kept.find(k => k.id === a1.id)?.reason).toBe('in benefit ben-1')
+  })
+  test('name selector', () => {
+    const sel = nameSelector(['app-*', '!app-*-debug.zip'])
+    expect(sel('app-1.zip')).toBe(true)
+    expect(sel('app-1-debug.zip')).toBe(false)
+    expect(sel('other.zip')).toBe(false)
+  })
+})
