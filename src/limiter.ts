@@ -1,19 +1,30 @@
-/** A counting semaphore: at most `size` tasks run at once; the rest wait in arrival order. */
+/** A counting semaphore: at most `size` holders at once; the rest wait in arrival order. */
 export class Limiter {
   private active = 0
   private readonly waiting: (() => void)[] = []
 
   constructor(readonly size: number) {}
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Waits for a place; the returned function gives it back (calling it twice is harmless). */
+  async acquire(): Promise<() => void> {
     if (this.active >= this.size) await new Promise<void>(resolve => this.waiting.push(resolve))
     else this.active++
-    try {
-      return await task()
-    } finally {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
       const next = this.waiting.shift()
       if (next) next()
       else this.active--
+    }
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    const release = await this.acquire()
+    try {
+      return await task()
+    } finally {
+      release()
     }
   }
 }

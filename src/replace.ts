@@ -8,7 +8,7 @@ export interface NewFile {
   /** The uploaded or reused file's ID (null in a dry run for a file not uploaded yet). */
   id: string | null
   name: string
-  /** Created or reused file's created_at; null = created by this run (newer than anything listed). */
+  /** The uploaded or reused file's created_at; null in a dry run (not created yet: newer than all). */
   createdAt: string | null
 }
 

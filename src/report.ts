@@ -81,7 +81,7 @@ export async function writeSummary(report: RunReport): Promise<void> {
       ...report.files.map(f => [
         escape(f.name),
         formatBytes(f.size),
-        `<code>${f.sha256.slice(0, 16)}…</code>`,
+        `<code>${f.sha256}</code>`,
         f.id ? `<code>${f.id}</code>` : '—',
         f.status,
         f.replaced_ids.length ? f.replaced_ids.map(id => `<code>${id}</code>`).join('<br>') : '—'

@@ -46,6 +46,8 @@ const DELETE_CONCURRENCY = 4
 // Hashing is CPU-bound and this runs on 2-core runners: one file at a time keeps a core free
 // for the uploads of files already hashed.
 const HASH_CONCURRENCY = 1
+// Files created ahead of their parts getting PUT slots (see UploadContext.admission).
+const FILES_AHEAD = 2
 
 interface Outcome {
   result: FileResult
@@ -80,12 +82,10 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
 
   // 3. Hash, then upload or reuse, every file; one file's failure does not stop the others.
   const hashLimiter = new Limiter(HASH_CONCURRENCY)
-  const fileLimiter = new Limiter(inputs.concurrency)
   const pool = new Limiter(inputs.concurrency)
+  const admission = new Limiter(FILES_AHEAD)
   const settled = await Promise.allSettled(
-    planned.map(file =>
-      processFile(file, inputs, deps, existing, { hashLimiter, fileLimiter, pool })
-    )
+    planned.map(file => processFile(file, inputs, deps, existing, { hashLimiter, admission, pool }))
   )
   const outcomes: (Outcome | null)[] = settled.map((s, i) => {
     if (s.status === 'fulfilled') return s.value
@@ -123,15 +123,15 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   const liveIds = new Set(existing.map(f => f.id))
   const changes = targets.map(b => swapBenefitFiles(b, swaps, liveIds))
   const patchFailed = await applyBenefitChanges(changes, inputs.dryRun, deps, report)
-  if (!inputs.replace) return report
   if (patchFailed) {
     throw Object.assign(
       new Error(
-        `Updating benefits failed, so no earlier version was deleted:\n  - ${report.failures.join('\n  - ')}`
+        `Updating benefits failed${inputs.replace ? ', so no earlier version was deleted' : ''}:\n  - ${report.failures.join('\n  - ')}`
       ),
       { report }
     )
   }
+  if (!inputs.replace) return report
 
   const byId = new Map(existing.map(f => [f.id, f]))
   const candidates = swaps.flatMap(s => s.replacedIds.map(id => ({ id, swap: s })))
@@ -205,7 +205,7 @@ async function processFile(
   inputs: Inputs,
   deps: UploadDeps,
   existing: FileRead[],
-  limits: { hashLimiter: Limiter; fileLimiter: Limiter; pool: Limiter }
+  limits: { hashLimiter: Limiter; admission: Limiter; pool: Limiter }
 ): Promise<Outcome> {
   const lines: string[] = []
   const partSize = effectivePartSize(file.size, inputs.partSize)
@@ -252,38 +252,38 @@ async function processFile(
       return { result: { ...base, id: null, status: 'planned' }, createdAt: null }
     }
 
-    const read = await limits.fileLimiter.run(async () => {
-      deps.progress.start(file.name, file.size)
-      try {
-        return await uploadFile(
-          {
-            client: deps.client,
-            s3: deps.s3,
-            pool: limits.pool,
-            retry: deps.retry,
-            logger: deps.logger,
-            partTimeoutMs: deps.partTimeoutMs ?? 300_000,
-            onBytes: bytes => deps.progress.add(file.name, bytes)
-          },
-          {
-            path: file.path,
-            name: file.name,
-            mimeType: file.mimeType,
-            size: file.size,
-            version: inputs.version,
-            parts,
-            hashes
-          }
-        )
-      } finally {
-        deps.progress.finish(file.name)
-      }
-    })
+    deps.progress.start(file.name, file.size)
+    let read: FileRead
+    try {
+      read = await uploadFile(
+        {
+          client: deps.client,
+          s3: deps.s3,
+          pool: limits.pool,
+          admission: limits.admission,
+          retry: deps.retry,
+          logger: deps.logger,
+          partTimeoutMs: deps.partTimeoutMs ?? 300_000,
+          onBytes: bytes => deps.progress.add(file.name, bytes)
+        },
+        {
+          path: file.path,
+          name: file.name,
+          mimeType: file.mimeType,
+          size: file.size,
+          version: inputs.version,
+          parts,
+          hashes
+        }
+      )
+    } finally {
+      deps.progress.finish(file.name)
+    }
     const seconds = (Date.now() - started) / 1000
     lines.push(
       `created ${read.id} in ${seconds.toFixed(1)} s (${(file.size / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s)`
     )
-    return { result: { ...base, id: read.id, status: 'created' }, createdAt: null }
+    return { result: { ...base, id: read.id, status: 'created' }, createdAt: read.created_at }
   } catch (error) {
     lines.push(`failed: ${errorMessage(error)}`)
     throw error

@@ -22,6 +22,12 @@ export interface UploadContext {
   s3: Dispatcher
   /** One pool of part PUTs across all files. */
   pool: Limiter
+  /**
+   * Files whose parts are not all under way yet. A file is created (and its URLs start to age)
+   * only when it gets a place here, and gives it back once every part has a PUT slot: so
+   * presigned URLs never wait behind a long queue of other files' parts.
+   */
+  admission: Limiter
   retry: RetryPolicy
   logger: Logger
   partTimeoutMs: number
@@ -40,25 +46,17 @@ export interface UploadJob {
 
 export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<FileRead> {
   for (let restart = 0; ; restart++) {
-    const created = await ctx.client.createFile({
-      service: 'downloadable',
-      name: job.name,
-      mime_type: job.mimeType,
-      size: job.size,
-      checksum_sha256_base64: job.hashes.sha256Base64,
-      version: job.version,
-      upload: {
-        parts: job.parts.map((p, i) => ({
-          number: p.number,
-          chunk_start: p.start,
-          chunk_end: p.end,
-          checksum_sha256_base64: job.hashes.partSha256Base64[i]
-        }))
-      }
-    })
+    const admitted = await ctx.admission.acquire()
+    let created: FileUpload
+    try {
+      created = await createFor(ctx, job)
+    } catch (error) {
+      admitted()
+      throw error
+    }
     ctx.logger.debug(`${job.name}: created file ${created.id} (${job.parts.length} parts)`)
     try {
-      const etags = await putParts(ctx, job, created)
+      const etags = await putParts(ctx, job, created, admitted)
       return await ctx.client.completeUpload(created.id, {
         id: created.upload.id,
         path: created.upload.path,
@@ -69,6 +67,7 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
         }))
       })
     } catch (error) {
+      admitted()
       const leftover = await rollback(ctx, job, created.id)
       if (leftover) throw new Error(`${errorMessage(error)}; ${leftover}`, { cause: error })
       if (error instanceof UrlExpiredError) {
@@ -81,7 +80,8 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
         }
         throw new UrlExpiredError(
           `${job.name}: the upload outran the presigned URL lifetime twice (${error.message}). ` +
-            'Raise `concurrency`, or upload fewer or smaller files per run.'
+            'Polar signs upload URLs for one hour: upload fewer or smaller files per run, or ' +
+            'check the runner’s upload bandwidth.'
         )
       }
       throw error
@@ -89,17 +89,39 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
   }
 }
 
+function createFor(ctx: UploadContext, job: UploadJob): Promise<FileUpload> {
+  return ctx.client.createFile({
+    service: 'downloadable',
+    name: job.name,
+    mime_type: job.mimeType,
+    size: job.size,
+    checksum_sha256_base64: job.hashes.sha256Base64,
+    version: job.version,
+    upload: {
+      parts: job.parts.map((p, i) => ({
+        number: p.number,
+        chunk_start: p.start,
+        chunk_end: p.end,
+        checksum_sha256_base64: job.hashes.partSha256Base64[i]
+      }))
+    }
+  })
+}
+
 /** Every part through the pool; the first failure stops the rest of this file's parts. */
 async function putParts(
   ctx: UploadContext,
   job: UploadJob,
-  created: FileUpload
+  created: FileUpload,
+  allStarted: () => void
 ): Promise<string[]> {
   const byNumber = new Map(created.upload.parts.map(p => [p.number, p]))
   const abort = new AbortController()
+  let started = 0
   const results = await Promise.allSettled(
     job.parts.map(range =>
       ctx.pool.run(async () => {
+        if (++started === job.parts.length) allStarted()
         if (abort.signal.aborted) throw abort.signal.reason
         const part = byNumber.get(range.number)
         if (!part || part.chunk_start !== range.start || part.chunk_end !== range.end) {

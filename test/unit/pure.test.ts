@@ -7,7 +7,7 @@ import { redact } from '../../src/log.js'
 import { Pacer } from '../../src/polar/pacer.js'
 import { parseRetryAfter, withRetry } from '../../src/retry.js'
 import { parseDuration, parseSize } from '../../src/units.js'
-import { hashFile } from '../../src/upload/hash.js'
+import { hashFile, WORKER_THRESHOLD } from '../../src/upload/hash.js'
 import { renderName, splitName } from '../../src/upload/names.js'
 import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
 import { splitUrl } from '../../src/upload/transfer.js'
@@ -205,5 +205,22 @@ describe('secrets', () => {
     const { origin, path } = splitUrl(url)
     expect(origin).toBe('https://bucket.s3.amazonaws.com')
     expect(origin + path).toBe(url)
+  })
+})
+
+describe('hashFile above the worker threshold', () => {
+  test('the worker-thread whole-file hash equals an independent one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const file = join(dir, 'big.bin')
+    const data = randomBytes(WORKER_THRESHOLD + 5 * MIB + 7)
+    writeFileSync(file, data)
+    const parts = layoutParts(data.length, 16 * MIB)
+    const h = await hashFile(file, data.length, parts)
+    expect(h.sha256Hex).toBe(createHash('sha256').update(data).digest('hex'))
+    expect(h.partSha256Base64[parts.length - 1]).toBe(
+      createHash('sha256')
+        .update(data.subarray(parts[parts.length - 1].start))
+        .digest('base64')
+    )
   })
 })

@@ -1,7 +1,7 @@
 // Writes jest's totals to $JEST_RESULTS_FILE so .ci/run can print `N passed, N failed`.
-const { writeFileSync } = require('node:fs')
+import { writeFileSync } from 'node:fs'
 
-class ResultsReporter {
+export default class ResultsReporter {
   onRunComplete(_contexts, results) {
     const file = process.env.JEST_RESULTS_FILE
     if (!file) return
@@ -12,4 +12,3 @@ class ResultsReporter {
     )
   }
 }
-module.exports = ResultsReporter

@@ -1,0 +1,98 @@
+/**
+ * Runs the real bundled action (dist/index.js) as GitHub would: inputs as INPUT_* variables,
+ * outputs and the job summary through GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const BUNDLE = join(ROOT, 'dist/index.js')
+
+export interface ActionRun {
+  code: number
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** Everything a person or a log scraper could see. */
+  everything: string
+  json<T = unknown>(output: string): T
+}
+
+export function workspace(files: Record<string, string | Buffer> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'polar-ws-'))
+  for (const [rel, content] of Object.entries(files)) {
+    const file = join(dir, rel)
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, content)
+  }
+  return dir
+}
+
+export async function runAction(
+  inputs: Record<string, string>,
+  options: { workspace: string; env?: Record<string, string>; timeoutMs?: number }
+): Promise<ActionRun> {
+  const state = mkdtempSync(join(tmpdir(), 'polar-run-'))
+  const outputFile = join(state, 'output')
+  const summaryFile = join(state, 'summary')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    GITHUB_WORKSPACE: options.workspace,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: state,
+    ...options.env
+  }
+  for (const [name, value] of Object.entries(inputs)) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  }
+  const child = spawn(process.execPath, [BUNDLE], { cwd: options.workspace, env })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', d => (stdout += d))
+  child.stderr.on('data', d => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+  const code = await new Promise<number>(res => child.on('close', c => res(c ?? -1)))
+  clearTimeout(timer)
+  const outputs = parseOutputs(readFileSync(outputFile, 'utf8'))
+  const summary = readFileSync(summaryFile, 'utf8')
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs,
+    summary,
+    everything: [stdout, stderr, summary, ...Object.values(outputs)].join('\n'),
+    json<T>(name: string) {
+      if (!(name in outputs)) throw new Error(`no output ${name}; stdout:\n${stdout}`)
+      return JSON.parse(outputs[name]) as T
+    }
+  }
+}
+
+/** GITHUB_OUTPUT holds `name<<DELIM\nvalue\nDELIM` blocks. */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const re = /^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm
+  for (const m of text.matchAll(re)) out[m[1]] = m[3]
+  return out
+}
+
+export interface FileOutput {
+  id: string | null
+  name: string
+  path: string
+  size: number
+  mime_type: string
+  sha256: string
+  version: string | null
+  status: string
+  replaced_ids: string[]
+}
