@@ -58,7 +58,13 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   const { client, logger } = deps
   const report = emptyReport('upload', inputs.dryRun)
 
-  // 1. Local plan: no network yet.
+  // The file list is a read that every later step needs: start it while the disk is scanned.
+  const needExisting =
+    inputs.replace || inputs.ifUnchanged === 'skip' || inputs.benefitIds.length > 0
+  const listing = needExisting ? client.listFiles() : Promise.resolve([] as FileRead[])
+  listing.catch(() => undefined) // observed below; a planning error must not leave it unhandled
+
+  // 1. Local plan.
   const planned = await planFiles(inputs)
   if (planned.length === 0) {
     const message = `No files matched the patterns in \`files\` (${inputs.patterns.join(', ')}) under ${inputs.workingDirectory}.`
@@ -71,9 +77,7 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   }
 
   // 2. Reads: existing files, the named benefits, and (to protect customers) every benefit.
-  const needExisting =
-    inputs.replace || inputs.ifUnchanged === 'skip' || inputs.benefitIds.length > 0
-  const existing = needExisting ? await client.listFiles() : []
+  const existing = await listing
   const targets = await readTargetBenefits(client, inputs.benefitIds)
   const names = new Set(planned.map(p => p.name))
   const hasEarlier = existing.some(f => f.service === 'downloadable' && names.has(f.name))

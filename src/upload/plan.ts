@@ -6,7 +6,6 @@
 import * as glob from '@actions/glob'
 import { open, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import mime from 'mime-types'
 import { errorMessage, InputError, PlanError } from '../errors.js'
 import { nameProblem, renderName } from './names.js'
 import { tooLarge } from './parts.js'
@@ -38,6 +37,8 @@ export async function planFiles(options: PlanOptions): Promise<PlannedFile[]> {
     )
   }
 
+  // Loaded here, not at start-up: its database costs ~15 ms that the first API call need not wait for.
+  const { default: mime } = await import('mime-types')
   const paths = await matchPaths(options.patterns, workingDirectory)
   const planned: PlannedFile[] = []
   const problems: string[] = []

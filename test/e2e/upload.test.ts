@@ -200,6 +200,22 @@ describe('faults', () => {
     expect(second).toBeGreaterThan(lookup)
   })
 
+  test('a 500 from uploaded after it did complete: looked up, not sent again', async () => {
+    emu.injectFault({
+      target: 'api',
+      method: 'POST',
+      path: /\/uploaded$/,
+      kind: 'status',
+      status: 500,
+      phase: 'after'
+    })
+    const run = await runAction(inputs(), { workspace: one() })
+    const f = await expectUploaded(run)
+    const completes = emu.log().filter(e => e.path === `/v1/files/${f.id}/uploaded`)
+    expect(completes.map(c => c.status)).toEqual([500])
+    expect(emu.log().some(e => e.method === 'GET' && e.query.includes(`ids=${f.id}`))).toBe(true)
+  })
+
   test('expired URLs: the file starts again with a new create', async () => {
     // 5 MiB parts need ~3.6 s of URL life by the action's own conservative estimate.
     emu.setUrlExpiry(6)

@@ -1,0 +1,70 @@
+/**
+ * Run the emulator from the shell until SIGINT/SIGTERM:
+ *   npx tsx test/emulator/cli.ts [--api-port N] [--s3-port N] [--rate-limit N] [--latency MS]
+ *                                [--url-expiry S] [--seed-benefit]
+ * Prints POLAR_API_URL=, POLAR_TOKEN=, POLAR_ORGANIZATION_ID=, S3_URL= (and POLAR_BENEFIT_ID=).
+ */
+import { parseArgs } from 'node:util'
+import { startEmulator } from './index.js'
+
+function int(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`)
+    process.exit(2)
+  }
+  return n
+}
+
+const { values } = parseArgs({
+  options: {
+    'api-port': { type: 'string' },
+    's3-port': { type: 'string' },
+    'rate-limit': { type: 'string' },
+    latency: { type: 'string' },
+    'url-expiry': { type: 'string' },
+    'seed-benefit': { type: 'boolean', default: false }
+  },
+  strict: true
+})
+
+const emulator = await startEmulator({
+  apiPort: int('api-port', values['api-port']),
+  s3Port: int('s3-port', values['s3-port']),
+  rateLimitPerMinute: int('rate-limit', values['rate-limit']) ?? null,
+  apiLatencyMs: int('latency', values.latency),
+  urlExpirySeconds: int('url-expiry', values['url-expiry'])
+})
+
+const lines = [
+  `POLAR_API_URL=${emulator.apiUrl}`,
+  `POLAR_TOKEN=${emulator.token}`,
+  `POLAR_ORGANIZATION_ID=${emulator.organizationId}`,
+  `S3_URL=${emulator.s3Url}`
+]
+if (values['seed-benefit']) {
+  // A real downloadables benefit always lists at least one file: seed one to start from.
+  const welcome = emulator.seedFile({
+    name: 'welcome.txt',
+    sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    size: 0,
+    mimeType: 'text/plain'
+  })
+  lines.push(
+    `POLAR_BENEFIT_ID=${emulator.seedBenefit({ description: 'Downloads', files: [welcome.id] }).id}`
+  )
+}
+process.stdout.write(`${lines.join('\n')}\n`)
+
+let stopping = false
+const stop = (): void => {
+  if (stopping) return
+  stopping = true
+  emulator.close().then(
+    () => process.exit(0),
+    () => process.exit(1)
+  )
+}
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)

@@ -1,0 +1,93 @@
+/** `/_emulator/…` control routes on the API port: no auth, never logged, never faulted. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { faultFromJson } from './faults.js'
+import { readBody, writeReply, type Reply } from './http-util.js'
+import type { Emulator, SeedBenefit, SeedFile } from './types.js'
+
+type Controls = Pick<
+  Emulator,
+  | 'log'
+  | 'clearLog'
+  | 'files'
+  | 'benefits'
+  | 'injectFault'
+  | 'clearFaults'
+  | 'setRateLimit'
+  | 'setApiLatency'
+  | 'setUrlExpiry'
+  | 'seedFile'
+  | 'seedBenefit'
+  | 'createToken'
+>
+
+interface ConfigBody {
+  rateLimitPerMinute?: number | null
+  apiLatencyMs?: number
+  urlExpirySeconds?: number
+}
+
+async function route(
+  emu: Controls,
+  method: string,
+  path: string,
+  body: () => Promise<unknown>
+): Promise<Reply> {
+  switch (`${method} ${path}`) {
+    case 'GET /_emulator/log':
+      return { status: 200, json: emu.log() }
+    case 'DELETE /_emulator/log':
+      emu.clearLog()
+      return { status: 204 }
+    case 'GET /_emulator/files':
+      return { status: 200, json: emu.files() }
+    case 'GET /_emulator/benefits':
+      return { status: 200, json: emu.benefits() }
+    case 'POST /_emulator/faults':
+      emu.injectFault(faultFromJson(await body()))
+      return { status: 204 }
+    case 'DELETE /_emulator/faults':
+      emu.clearFaults()
+      return { status: 204 }
+    case 'POST /_emulator/config': {
+      const c = ((await body()) ?? {}) as ConfigBody
+      if (c.rateLimitPerMinute !== undefined) emu.setRateLimit(c.rateLimitPerMinute)
+      if (c.apiLatencyMs !== undefined) emu.setApiLatency(c.apiLatencyMs)
+      if (c.urlExpirySeconds !== undefined) emu.setUrlExpiry(c.urlExpirySeconds)
+      return { status: 204 }
+    }
+    case 'POST /_emulator/seed/file':
+      return { status: 201, json: emu.seedFile((await body()) as SeedFile) }
+    case 'POST /_emulator/seed/benefit':
+      return { status: 201, json: emu.seedBenefit((await body()) as SeedBenefit) }
+    case 'POST /_emulator/tokens': {
+      const o = ((await body()) ?? {}) as Parameters<Emulator['createToken']>[0]
+      return { status: 201, json: { token: emu.createToken(o) } }
+    }
+    default:
+      return { status: 404, json: { error: 'unknown emulator control route', path } }
+  }
+}
+
+/** Returns false when `path` is not a control route (the API handles it). */
+export function createControl(
+  emu: Controls
+): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
+  return (req, res, path) => {
+    if (!path.startsWith('/_emulator/')) return false
+    const body = async (): Promise<unknown> => {
+      const raw = await readBody(req)
+      return raw.length ? (JSON.parse(raw.toString('utf8')) as unknown) : undefined
+    }
+    route(emu, req.method ?? 'GET', path, body)
+      .catch((err: unknown): Reply => ({
+        status: 400,
+        json: { error: err instanceof Error ? err.message : String(err) }
+      }))
+      .then(reply => {
+        req.resume() // routes that ignore the body must still consume it
+        writeReply(res, reply)
+      })
+      .catch(() => res.destroy())
+    return true
+  }
+}

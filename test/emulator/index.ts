@@ -1,0 +1,122 @@
+/**
+ * Local Polar Files API + S3 part endpoint for tests, the bench and the demo.
+ * `startEmulator()` starts both servers on loopback; see README.md and INTERFACE.md.
+ */
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { createApiServer } from './server-api.js'
+import { createControl } from './control.js'
+import { Faults } from './faults.js'
+import { RequestLog } from './http-util.js'
+import { OpenApi } from './openapi.js'
+import { RateLimiter } from './ratelimit.js'
+import { createS3Server } from './server-s3.js'
+import { snapshotBenefit, State } from './state.js'
+import type { Emulator, EmulatorConfig, EmulatorOptions } from './types.js'
+
+export type {
+  Emulator,
+  EmulatorOptions,
+  Fault,
+  RequestLogEntry,
+  SeedBenefit,
+  SeedFile,
+  StoredBenefit,
+  StoredFile
+} from './types.js'
+export { presignPart, BUCKET } from './sigv4.js'
+export { POLAR_VERSION } from './server-api.js'
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise(resolve => {
+    server.close(() => resolve())
+    server.closeAllConnections() // keep-alive sockets would otherwise hold jest open
+  })
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1'
+  const config: EmulatorConfig = {
+    host,
+    urlExpirySeconds: options.urlExpirySeconds ?? 3600,
+    apiLatencyMs: options.apiLatencyMs ?? 0,
+    keepBodies: options.keepBodies ?? false,
+    s3Url: ''
+  }
+  const state = new State()
+  const faults = new Faults()
+  const log = new RequestLog()
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? null)
+  const openapi = new OpenApi()
+  const token = state.createToken({ kind: 'oat' })
+
+  const s3Server = createS3Server({ state, faults, log, config })
+  const s3Port = await listen(s3Server, host, options.s3Port ?? 0)
+  config.s3Url = `http://${urlHost(host)}:${s3Port}`
+
+  const emulator: Emulator = {
+    apiUrl: '',
+    s3Url: config.s3Url,
+    token,
+    organizationId: state.organizationId,
+    createToken: o => state.createToken(o),
+    setRateLimit: perMinute => limiter.set(perMinute),
+    setApiLatency: ms => {
+      if (!(ms >= 0)) throw new Error('latency must be a non-negative number')
+      config.apiLatencyMs = ms
+    },
+    setUrlExpiry: seconds => {
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 604800) {
+        throw new Error('URL expiry must be an integer number of seconds in 1..604800')
+      }
+      config.urlExpirySeconds = seconds
+    },
+    injectFault: f => faults.add(f),
+    clearFaults: () => faults.clear(),
+    log: () => log.all(),
+    clearLog: () => log.clear(),
+    files: () => state.allFiles().map(f => state.snapshot(f)),
+    benefits: () => state.allBenefits().map(snapshotBenefit),
+    seedFile: f => state.seedFile(f),
+    seedBenefit: b => state.seedBenefit(b),
+    fileContent: id => {
+      const f = state.file(id)
+      return f?.isUploaded && f.deletedAt === null ? f.content : undefined
+    },
+    close: async () => {
+      await Promise.all([closeServer(apiServer), closeServer(s3Server)])
+    }
+  }
+
+  const apiServer = createApiServer({
+    state,
+    openapi,
+    config,
+    faults,
+    log,
+    limiter,
+    control: createControl(emulator)
+  })
+  try {
+    const apiPort = await listen(apiServer, host, options.apiPort ?? 0)
+    emulator.apiUrl = `http://${urlHost(host)}:${apiPort}`
+  } catch (err) {
+    await closeServer(s3Server)
+    throw err
+  }
+  return emulator
+}
