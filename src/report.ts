@@ -3,7 +3,7 @@ import * as core from '@actions/core'
 import type { Logger } from './log.js'
 import { formatBytes } from './units.js'
 
-export type FileStatus = 'created' | 'unchanged' | 'planned' | 'failed'
+export type FileStatus = 'created' | 'unchanged' | 'planned'
 
 export interface FileResult {
   id: string | null
@@ -55,11 +55,23 @@ export function emptyReport(mode: 'upload' | 'cleanup', dryRun: boolean): RunRep
 }
 
 export function setOutputs(report: RunReport): void {
-  const done = report.files.filter(f => f.status !== 'failed')
+  const done = report.files // files that failed are not in the report, only in its failures
   const ids = done.map(f => f.id).filter((id): id is string => id !== null)
   core.setOutput('file-ids', JSON.stringify(ids))
   core.setOutput('file-id', ids[0] ?? '')
-  core.setOutput('files', JSON.stringify(done))
+  // Keys in the documented order, whatever order the results were built in.
+  const files = done.map(f => ({
+    id: f.id,
+    name: f.name,
+    path: f.path,
+    size: f.size,
+    mime_type: f.mime_type,
+    sha256: f.sha256,
+    version: f.version,
+    status: f.status,
+    replaced_ids: f.replaced_ids
+  }))
+  core.setOutput('files', JSON.stringify(files))
   core.setOutput('deleted-ids', JSON.stringify(report.deletedIds))
 }
 

@@ -1,10 +1,10 @@
 /**
- * One streaming read of a file computes the whole-file SHA-256 and every part's SHA-256.
+ * One read of a file computes the whole-file SHA-256 and every part's SHA-256.
  * Polar bakes each part's checksum into its presigned URL, so these are needed before create.
- * Memory stays at one read buffer whatever the file size.
+ * Reads go into one reused buffer: memory stays flat and no garbage is made, whatever the size.
  */
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
 import { PlanError } from '../errors.js'
 import type { PartRange } from './parts.js'
@@ -24,22 +24,35 @@ const READ_CHUNK = 1024 * 1024
  */
 export const WORKER_THRESHOLD = 32 * 1024 * 1024
 
-// CommonJS source for an eval'd worker: the bundle stays one file.
+// CommonJS source for an eval'd worker, so the bundle stays one file. Synchronous reads are
+// fine here: this thread does nothing else.
 const WHOLE_FILE_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
-const { createReadStream } = require('node:fs')
-const hash = createHash('sha256')
-let bytes = 0
-createReadStream(workerData.path, { highWaterMark: ${READ_CHUNK} })
-  .on('data', chunk => { hash.update(chunk); bytes += chunk.length })
-  .on('end', () => parentPort.postMessage({ digest: hash.digest('base64'), bytes }))
-  .on('error', error => parentPort.postMessage({ error: error.message }))
+const fs = require('node:fs')
+try {
+  const fd = fs.openSync(workerData.path, 'r')
+  const buffer = Buffer.allocUnsafe(${READ_CHUNK})
+  const hash = createHash('sha256')
+  let bytes = 0
+  for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, bytes)) > 0; bytes += n) {
+    hash.update(n === buffer.length ? buffer : buffer.subarray(0, n))
+  }
+  fs.closeSync(fd)
+  parentPort.postMessage({ digest: hash.digest('base64'), bytes })
+} catch (error) {
+  parentPort.postMessage({ error: error.message })
+}
 `
 
 function hashInWorker(filePath: string): Promise<{ digest: string; bytes: number }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WHOLE_FILE_WORKER, { eval: true, workerData: { path: filePath } })
+    const worker = new Worker(WHOLE_FILE_WORKER, {
+      eval: true,
+      workerData: { path: filePath },
+      // It holds one buffer and a hash: a small heap keeps the process's RSS down.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }
+    })
     worker.once('message', (m: { digest?: string; bytes?: number; error?: string }) => {
       void worker.terminate()
       if (m.error !== undefined) reject(new PlanError(`${filePath}: ${m.error}`))
@@ -63,23 +76,31 @@ export async function hashFile(
   let part: Hash = createHash('sha256')
   let offset = 0
 
-  const stream = createReadStream(filePath, { highWaterMark: READ_CHUNK })
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    whole?.update(chunk)
-    let at = 0
-    while (at < chunk.length) {
-      // The last part takes whatever remains, so a file that grew is caught by the size check.
-      const partEnd = index < parts.length - 1 ? parts[index].end : Infinity
-      const take = Math.min(chunk.length - at, partEnd - offset)
-      part.update(at === 0 && take === chunk.length ? chunk : chunk.subarray(at, at + take))
-      at += take
-      offset += take
-      if (offset === partEnd) {
-        partDigests.push(part.digest('base64'))
-        part = createHash('sha256')
-        index++
+  const handle = await open(filePath, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK)
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset)
+      if (bytesRead === 0) break
+      const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead)
+      whole?.update(chunk)
+      let at = 0
+      while (at < chunk.length) {
+        // The last part takes whatever remains, so a file that grew is caught by the size check.
+        const partEnd = index < parts.length - 1 ? parts[index].end : Infinity
+        const take = Math.min(chunk.length - at, partEnd - offset)
+        part.update(take === chunk.length ? chunk : chunk.subarray(at, at + take))
+        at += take
+        offset += take
+        if (offset === partEnd) {
+          partDigests.push(part.digest('base64'))
+          part = createHash('sha256')
+          index++
+        }
       }
     }
+  } finally {
+    await handle.close()
   }
   partDigests.push(part.digest('base64'))
   const fromWorker = inWorker ? await inWorker : null

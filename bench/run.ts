@@ -1,0 +1,300 @@
+/**
+ * `npm run bench` (full, ~3 min on 2 cores) and `npm run bench:smoke` (tiny sizes, < 60 s):
+ * the bundled action against the emulator in its own process, each figure next to the bound
+ * that limits it. Prints a markdown table on stdout, progress on stderr, and writes the results
+ * as JSON (bench/results.json; the smoke run writes to a temp file unless --out is given).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { FULL, SMOKE } from './config.js'
+import { EmulatorProcess } from './emulator.js'
+import { ensureFreeSpace, writeRandomFile } from './files.js'
+import { markdownTable, writeResults, type Result } from './report.js'
+import {
+  coldStartRuns,
+  limitRun,
+  smallRuns,
+  uploadRun,
+  type Ctx,
+  type LimitRun,
+  type SmallRun,
+  type Workspace
+} from './scenarios.js'
+import { elapsedSeconds, median, MIB, progress, round, sizeLabel } from './util.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BUNDLE = join(ROOT, 'dist', 'index.js')
+
+/**
+ * Sequential API round trips a replacing upload cannot avoid: create → (S3 PUT) → complete →
+ * delete. Listing files and reading benefits can overlap with them, so they are not counted.
+ */
+const UNAVOIDABLE_ROUND_TRIPS = 3
+/** API calls per file of a replacing release: create, complete, delete. */
+const CALLS_PER_FILE = 3
+
+const emulators: EmulatorProcess[] = []
+let tmp: string | undefined
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' } },
+    strict: true
+  })
+  const cfg = values.smoke ? SMOKE : FULL
+  const out =
+    values.out ??
+    (cfg.smoke
+      ? join(tmpdir(), `polar-files-bench-smoke-${process.pid}.json`)
+      : join(ROOT, 'bench', 'results.json'))
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing. Build it first: npm run bundle`)
+
+  tmp = mkdtempSync(join(tmpdir(), 'polar-files-bench-'))
+  ensureFreeSpace(tmp, cfg.big + cfg.rssLarge + cfg.smallCount * cfg.smallSize)
+  const ctx: Ctx = { root: ROOT, bundle: BUNDLE, cfg, tmp }
+  progress(
+    `${cfg.smoke ? 'smoke' : 'full'} bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, temp ${tmp}`
+  )
+
+  const notes: string[] = []
+  const emu = await start(ROOT, [])
+  const big = await bigFileResults(ctx, emu, notes)
+  const rss = await rssResults(ctx, emu, notes)
+  await stop(emu)
+  const small = await smallResults(ctx, notes)
+  const cold = await coldResults(ctx, notes)
+
+  const results = [...big, ...rss, small, cold]
+  writeResults(out, results)
+  process.stdout.write(`${markdownTable(results)}\n\n${notes.map(n => `- ${n}`).join('\n')}\n`)
+  progress(`done in ${elapsedSeconds().toFixed(0)} s; results written to ${out}`)
+}
+
+async function start(root: string, args: string[]): Promise<EmulatorProcess> {
+  const emu = await EmulatorProcess.start(root, args)
+  emulators.push(emu)
+  progress(
+    `emulator up: API ${emu.apiUrl}, S3 ${emu.s3Url}${args.length ? ` (${args.join(' ')})` : ''}`
+  )
+  return emu
+}
+
+async function stop(emu: EmulatorProcess): Promise<void> {
+  await emu.stop()
+  emulators.splice(emulators.indexOf(emu), 1)
+}
+
+/** A fresh folder with one random file of `size` bytes. */
+async function workspace(ctx: Ctx, size: number): Promise<Workspace> {
+  const file = `bench-${sizeLabel(size)}.bin`
+  const dir = join(ctx.tmp, `ws-${sizeLabel(size)}`)
+  progress(`writing ${file} (${(size / MIB).toFixed(0)} MiB)`)
+  await writeRandomFile(join(dir, file), size)
+  return { dir, file }
+}
+
+const s = (ms: number): number => round(ms / 1000, 2)
+const samples = (xs: number[], unit: string, digits = 2): string =>
+  xs.map(x => round(x, digits)).join(', ') + ` ${unit}`
+
+/** e2e, limit and sequential, interleaved round by round so drift hits all three alike. */
+async function bigFileResults(ctx: Ctx, emu: EmulatorProcess, notes: string[]): Promise<Result[]> {
+  const { big, bigRuns } = ctx.cfg
+  const label = sizeLabel(big)
+  const ws = await workspace(ctx, big)
+  const e2e: number[] = []
+  const seq: number[] = []
+  const e2eRss: number[] = []
+  const limits: LimitRun[] = []
+  for (let i = 0; i < bigRuns; i++) {
+    const a = await uploadRun(ctx, emu, ws)
+    e2e.push(a.ms)
+    e2eRss.push(a.maxRssKiB / 1024)
+    progress(`e2e_${label} run ${i + 1}: ${(a.ms / 1000).toFixed(2)} s`)
+    const l = await limitRun(emu, ws, big)
+    limits.push(l)
+    progress(
+      `limit_${label} run ${i + 1}: openssl sha256 ${(l.opensslMs / 1000).toFixed(2)} s + PUT ${(l.putMs / 1000).toFixed(2)} s (sha256sum ${(l.sha256sumMs / 1000).toFixed(2)} s)`
+    )
+    const q = await uploadRun(ctx, emu, ws, { concurrency: '1' })
+    seq.push(q.ms)
+    progress(`sequential_${label} run ${i + 1}: ${(q.ms / 1000).toFixed(2)} s`)
+  }
+  rmSync(ws.dir, { recursive: true, force: true })
+
+  const e2eS = s(median(e2e))
+  const limitS = s(median(limits.map(l => l.opensslMs + l.putMs)))
+  const sumS = s(median(limits.map(l => l.sha256sumMs + l.putMs)))
+  const seqS = s(median(seq))
+  notes.push(
+    `e2e_${label} runs: ${samples(
+      e2e.map(x => x / 1000),
+      's'
+    )}; peak RSS ${samples(e2eRss, 'MiB', 0)}`,
+    `limit_${label} = openssl dgst -sha256 (${samples(
+      limits.map(l => l.opensslMs / 1000),
+      's'
+    )}) + ` +
+      `one curl PUT (${samples(
+        limits.map(l => l.putMs / 1000),
+        's'
+      )}). With coreutils sha256sum ` +
+      `(${samples(
+        limits.map(l => l.sha256sumMs / 1000),
+        's'
+      )}) instead, it would be ${sumS} s ` +
+      `(e2e ratio ${round(e2eS / sumS, 2)})`,
+    `sequential_${label} runs: ${samples(
+      seq.map(x => x / 1000),
+      's'
+    )}`
+  )
+  return [
+    {
+      name: `e2e_${label}`,
+      value: e2eS,
+      unit: 's',
+      baseline: limitS,
+      ratio: round(e2eS / limitS, 2),
+      target: 'ratio ≤ 1.15',
+      met: e2eS / limitS <= 1.15
+    },
+    { name: `limit_${label}`, value: limitS, unit: 's', baseline: null, ratio: null },
+    {
+      name: `sequential_${label}`,
+      value: seqS,
+      unit: 's',
+      baseline: e2eS,
+      ratio: round(seqS / e2eS, 2)
+    }
+  ]
+}
+
+/** Peak RSS for a small and a large file (the large one exists only while it is measured). */
+async function rssResults(ctx: Ctx, emu: EmulatorProcess, notes: string[]): Promise<Result[]> {
+  const peak = async (size: number): Promise<number[]> => {
+    const ws = await workspace(ctx, size)
+    const mib: number[] = []
+    for (let i = 0; i < ctx.cfg.rssRuns; i++) {
+      const r = await uploadRun(ctx, emu, ws)
+      mib.push(r.maxRssKiB / 1024)
+      progress(
+        `rss_${sizeLabel(size)} run ${i + 1}: ${(r.maxRssKiB / 1024).toFixed(0)} MiB in ${(r.ms / 1000).toFixed(2)} s`
+      )
+    }
+    rmSync(ws.dir, { recursive: true, force: true })
+    return mib
+  }
+  const { rssSmall, rssLarge, rssTargetMiB } = ctx.cfg
+  const smallMiB = await peak(rssSmall)
+  const largeMiB = await peak(rssLarge)
+  const a = round(median(smallMiB), 1)
+  const b = round(median(largeMiB), 1)
+  notes.push(
+    `rss_${sizeLabel(rssSmall)} runs: ${samples(smallMiB, 'MiB', 1)}; rss_${sizeLabel(rssLarge)} runs: ${samples(largeMiB, 'MiB', 1)}`
+  )
+  return [
+    {
+      name: `rss_${sizeLabel(rssSmall)}`,
+      value: a,
+      unit: 'MiB',
+      baseline: rssTargetMiB,
+      ratio: round(a / rssTargetMiB, 2),
+      target: `≤ ${rssTargetMiB} MiB`,
+      met: a <= rssTargetMiB
+    },
+    {
+      name: `rss_${sizeLabel(rssLarge)}`,
+      value: b,
+      unit: 'MiB',
+      baseline: a,
+      ratio: round(b / a, 2),
+      target: `≤ ${rssTargetMiB} MiB and ratio ≤ 1.2`,
+      met: b <= rssTargetMiB && b / a <= 1.2
+    }
+  ]
+}
+
+/** small_N on its own emulator, started with the latency and rate-limit flags. */
+async function smallResults(ctx: Ctx, notes: string[]): Promise<Result> {
+  const { smallCount, smallSize, latencyMs, ratePerMinute } = ctx.cfg
+  const emu = await start(ctx.root, [
+    ...['--rate-limit', String(ratePerMinute), '--latency', String(latencyMs)]
+  ])
+  const dir = join(ctx.tmp, 'ws-small')
+  const names = Array.from(
+    { length: smallCount },
+    (_, i) => `small-${String(i).padStart(3, '0')}.bin`
+  )
+  progress(`writing ${smallCount} files of ${smallSize} bytes`)
+  for (const name of names) await writeRandomFile(join(dir, name), smallSize)
+  let runs: SmallRun[]
+  try {
+    runs = await smallRuns(ctx, emu, dir, names)
+  } finally {
+    await stop(emu)
+  }
+  const rateBoundMs = ((CALLS_PER_FILE * smallCount) / ratePerMinute) * 60_000
+  const latencyBoundMs = UNAVOIDABLE_ROUND_TRIPS * latencyMs
+  const boundS = s(Math.max(rateBoundMs, latencyBoundMs))
+  const value = s(median(runs.map(r => r.ms)))
+  const worst429 = Math.max(...runs.map(r => r.status429))
+  notes.push(
+    `small_${smallCount} runs: ${samples(
+      runs.map(r => r.ms / 1000),
+      's'
+    )}; API calls per run ` +
+      `${runs.map(r => r.apiCalls).join(', ')}; 429s per run ${runs.map(r => r.status429).join(', ')}. ` +
+      `Bound = max(${CALLS_PER_FILE * smallCount} calls / ${ratePerMinute / 60} per s = ${s(rateBoundMs)} s, ` +
+      `${UNAVOIDABLE_ROUND_TRIPS} round trips × ${latencyMs} ms = ${s(latencyBoundMs)} s)`
+  )
+  return {
+    name: `small_${smallCount}`,
+    value,
+    unit: 's',
+    baseline: boundS,
+    ratio: round(value / boundS, 2),
+    target: 'ratio ≤ 1.15, ≤ 3 429s',
+    met: value / boundS <= 1.15 && worst429 <= 3
+  }
+}
+
+async function coldResults(ctx: Ctx, notes: string[]): Promise<Result> {
+  const dir = join(ctx.tmp, 'ws-cold')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'small.txt'), 'cold start\n')
+  const ms = await coldStartRuns(ctx, dir, 'small.txt')
+  const value = round(median(ms), 1)
+  notes.push(`cold_start runs: ${samples(ms, 'ms', 1)}`)
+  return {
+    name: 'cold_start',
+    value,
+    unit: 'ms',
+    baseline: ctx.cfg.coldTargetMs,
+    ratio: round(value / ctx.cfg.coldTargetMs, 2),
+    target: `≤ ${ctx.cfg.coldTargetMs} ms`,
+    met: value <= ctx.cfg.coldTargetMs
+  }
+}
+
+async function cleanup(): Promise<void> {
+  await Promise.allSettled(emulators.map(e => e.stop()))
+  if (tmp) rmSync(tmp, { recursive: true, force: true })
+}
+
+process.once('SIGINT', () => {
+  progress('interrupted; cleaning up')
+  void cleanup().finally(() => process.exit(130))
+})
+
+main().then(
+  () => cleanup(),
+  async (error: unknown) => {
+    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    await cleanup()
+    process.exitCode = 1
+  }
+)
