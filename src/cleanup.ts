@@ -4,15 +4,12 @@
  * protect-benefit-files is off). Deletes run in a bounded pool; failures are collected.
  */
 import { minimatch } from 'minimatch'
-import { errorMessage, PlanError, PolarApiError } from './errors.js'
 import type { Inputs } from './inputs.js'
-import { mapSettled } from './limiter.js'
 import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
+import { deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { FileRead } from './polar/types.js'
 import { emptyReport, type KeptFile, type RunReport } from './report.js'
-
-const DELETE_CONCURRENCY = 4
 
 export interface CleanupDecision {
   delete: FileRead[]
@@ -69,18 +66,11 @@ export async function runCleanup(
   const files = await client.listFiles()
   const listedBy = new Map<string, string[]>()
   if (inputs.protectBenefitFiles) {
-    let benefits
-    try {
-      benefits = await client.listDownloadablesBenefits()
-    } catch (error) {
-      if (error instanceof PolarApiError && error.status === 403) {
-        throw new PlanError(
-          'protect-benefit-files needs to read your downloadables benefits, but the token lacks the ' +
-            'benefits:read scope. Give the token benefits:read (recommended), or set protect-benefit-files: false.'
-        )
-      }
-      throw error
-    }
+    const benefits = await readAllBenefits(
+      client,
+      'protect-benefit-files',
+      'protect-benefit-files: false'
+    )
     for (const b of benefits) {
       for (const id of b.properties.files) listedBy.set(id, [...(listedBy.get(id) ?? []), b.id])
     }
@@ -101,18 +91,12 @@ export async function runCleanup(
       logger.info(`Would delete ${f.name} (${f.id}, created ${f.created_at})`)
     return report
   }
-  const results = await mapSettled(decision.delete, DELETE_CONCURRENCY, f =>
-    client.deleteFile(f.id)
-  )
-  results.forEach((r, i) => {
-    const f = decision.delete[i]
-    if (r.status === 'fulfilled') {
-      record(f)
-      logger.info(`Deleted ${f.name} (${f.id}, created ${f.created_at})`)
-    } else {
-      report.failures.push(`${f.name} (${f.id}): ${errorMessage(r.reason)}`)
-    }
-  })
+  const { deleted, failed } = await deleteFiles(client, decision.delete)
+  for (const f of deleted) {
+    record(f)
+    logger.info(`Deleted ${f.name} (${f.id}, created ${f.created_at})`)
+  }
+  for (const { item: f, reason } of failed) report.failures.push(`${f.name} (${f.id}): ${reason}`)
   if (report.failures.length > 0) {
     throw Object.assign(
       new Error(

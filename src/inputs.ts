@@ -5,12 +5,10 @@
 import * as path from 'node:path'
 import { readFileSync } from 'node:fs'
 import { InputError } from './errors.js'
+import { MAX_PART_SIZE, MIN_PART_SIZE } from './limits.js'
 import { parseDuration, parseSize } from './units.js'
 import { validateTemplate } from './upload/names.js'
 
-export const MIB = 1024 * 1024
-export const MIN_PART_SIZE = 5 * MIB
-export const MAX_PART_SIZE = 5 * 1024 * MIB
 export const SERVERS = {
   production: { url: 'https://api.polar.sh', rateLimit: 500 },
   sandbox: { url: 'https://sandbox-api.polar.sh', rateLimit: 100 }
@@ -74,7 +72,10 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
 
   const organizationId = get('organization-id') || null
   if (organizationId !== null && !UUID.test(organizationId)) {
-    throw new InputError('organization-id', `'${organizationId}' is not a UUID.`)
+    throw new InputError(
+      'organization-id',
+      `'${organizationId}' is not a UUID. Copy the organization ID from Polar's settings.`
+    )
   }
   if (organizationId !== null && token.startsWith('polar_oat_')) {
     throw new InputError(
@@ -152,7 +153,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   }
 
   const names = lines(get('names') || '*')
-  if (names.length === 0 || names.every(n => n.startsWith('!'))) {
+  if (mode === 'cleanup' && names.every(n => n.startsWith('!'))) {
     throw new InputError('names', 'needs at least one pattern that selects names, e.g. `*.zip`.')
   }
 
@@ -202,7 +203,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   }
 }
 
-/** The tag for tag pushes and release events; otherwise no version. */
+/** The tag of a tag push or a release event; otherwise no version. */
 export function defaultVersion(env: NodeJS.ProcessEnv): string | null {
   if (env.GITHUB_EVENT_NAME === 'release' && env.GITHUB_EVENT_PATH) {
     try {
@@ -217,7 +218,9 @@ export function defaultVersion(env: NodeJS.ProcessEnv): string | null {
     }
   }
   const ref = env.GITHUB_REF ?? ''
-  if (ref.startsWith('refs/tags/')) return ref.slice('refs/tags/'.length) || null
+  if (env.GITHUB_EVENT_NAME === 'push' || env.GITHUB_EVENT_NAME === 'release') {
+    if (ref.startsWith('refs/tags/')) return ref.slice('refs/tags/'.length) || null
+  }
   return null
 }
 
@@ -227,7 +230,8 @@ function parseApiUrl(text: string, server: Server): string {
   try {
     url = new URL(text)
   } catch {
-    throw new InputError('api-url', `'${text}' is not a URL. Example: https://api.polar.sh`)
+    // Not echoed: a mistyped value could hold a credential.
+    throw new InputError('api-url', 'is not a URL. Example: https://api.polar.sh')
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new InputError('api-url', 'must not contain credentials, a query or a fragment.')

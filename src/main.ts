@@ -20,6 +20,9 @@ import {
 import { DEFAULT_POLICY } from './retry.js'
 import { runUpload } from './upload-mode.js'
 
+/** GitHub sends SIGINT on cancel and SIGTERM ~7.5 s later: leave time to roll back first. */
+const CANCEL_ROLLBACK_MS = 5000
+
 export async function run(): Promise<void> {
   // Mask the token before anything can print it, even a failed parse.
   const rawToken = core.getInput('token').trim()
@@ -29,6 +32,10 @@ export async function run(): Promise<void> {
   let client: PolarClient | undefined
   let s3: Agent | undefined
   let progress: Progress | undefined
+  const incomplete = new Set<string>()
+  const onCancel = (signal: NodeJS.Signals) => void cancel(signal, client, incomplete)
+  process.once('SIGINT', onCancel)
+  process.once('SIGTERM', onCancel)
   try {
     const inputs = parseInputs(name => core.getInput(name))
     report = emptyReport(inputs.mode, inputs.dryRun)
@@ -41,8 +48,9 @@ export async function run(): Promise<void> {
       rateLimitPerMinute: inputs.rateLimit,
       logger: coreLogger
     })
-    if (inputs.dryRun)
+    if (inputs.dryRun) {
       core.info('Dry run: reading only; nothing will be created, changed or deleted.')
+    }
 
     if (inputs.mode === 'cleanup') {
       report = await runCleanup(inputs, { client, logger: coreLogger })
@@ -60,6 +68,7 @@ export async function run(): Promise<void> {
         logger: coreLogger,
         retry,
         progress,
+        incomplete,
         group: (title, lines) => {
           core.startGroup(title)
           for (const line of lines) core.info(line)
@@ -74,6 +83,8 @@ export async function run(): Promise<void> {
     if (report) core.info(totalLine(report))
     core.setFailed(errorMessage(error))
   } finally {
+    process.off('SIGINT', onCancel)
+    process.off('SIGTERM', onCancel)
     progress?.stop()
     if (report) {
       setOutputs(report)
@@ -83,4 +94,30 @@ export async function run(): Promise<void> {
     }
     await Promise.allSettled([client?.close(), s3?.close()])
   }
+}
+
+/** A cancelled job: delete the uploads this run created but did not complete, then exit. */
+async function cancel(
+  signal: NodeJS.Signals,
+  client: PolarClient | undefined,
+  incomplete: Set<string>
+): Promise<void> {
+  const ids = [...incomplete]
+  core.error(`Cancelled (${signal}). Deleting ${ids.length} incomplete upload(s) before exiting.`)
+  if (client && ids.length > 0) {
+    const pending = new Set(ids)
+    const deletions = Promise.allSettled(
+      ids.map(id => client.deleteFile(id).then(() => pending.delete(id)))
+    )
+    await Promise.race([
+      deletions,
+      new Promise(resolve => setTimeout(resolve, CANCEL_ROLLBACK_MS).unref())
+    ])
+    if (pending.size > 0) {
+      core.error(
+        `Could not delete incomplete upload(s) ${[...pending].join(', ')}: delete them by ID.`
+      )
+    }
+  }
+  process.exit(1)
 }

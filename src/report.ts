@@ -56,7 +56,8 @@ export function emptyReport(mode: 'upload' | 'cleanup', dryRun: boolean): RunRep
 
 export function setOutputs(report: RunReport): void {
   const done = report.files // files that failed are not in the report, only in its failures
-  const ids = done.map(f => f.id).filter((id): id is string => id !== null)
+  // A dry run uploads and reuses nothing: its plan is in `files` and `deleted-ids`.
+  const ids = report.dryRun ? [] : done.map(f => f.id).filter((id): id is string => id !== null)
   core.setOutput('file-ids', JSON.stringify(ids))
   core.setOutput('file-id', ids[0] ?? '')
   // Keys in the documented order, whatever order the results were built in.

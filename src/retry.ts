@@ -17,8 +17,8 @@ export interface Verdict {
 
 export const DEFAULT_POLICY: RetryPolicy = { retries: 5, baseDelayMs: 500, maxDelayMs: 30_000 }
 
-/** Longest Retry-After we honour before giving up waiting (a misconfigured proxy could say days). */
-const MAX_RETRY_AFTER_MS = 10 * 60_000
+/** Longest Retry-After we wait out (a misconfigured proxy could say days): longer ones are capped. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000
 
 export async function withRetry<T>(
   attempt: (n: number) => Promise<T>,
@@ -54,15 +54,26 @@ export function delay(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms))
 }
 
-/** Errors raised by the network layer itself (no HTTP status): always worth another try. */
+/** Network failures worth another try; not our own aborts, closed clients or bad arguments. */
+const RETRIABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT'
+])
+
 export function isNetworkError(error: unknown): boolean {
   if (!(error instanceof Error)) return false
   const code = (error as { code?: unknown }).code
-  if (typeof code === 'string') {
-    return (
-      code.startsWith('UND_ERR_') ||
-      ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND'].includes(code)
-    )
-  }
-  return error.name === 'SocketError' || error.name === 'TimeoutError'
+  if (typeof code === 'string' && RETRIABLE_CODES.has(code)) return true
+  // undici wraps the socket's error as the cause of a SocketError.
+  return error.cause !== error && isNetworkError(error.cause)
 }

@@ -1,21 +1,21 @@
 /**
  * Upload mode: plan → hash → upload (or reuse) → update benefits → delete earlier versions.
- * Every read and check happens before the first write; any failed upload means no benefit is
- * touched and nothing is deleted.
+ * Inputs, files, the named benefits and (for replace) benefits:read are all checked before
+ * the first write; any failed upload means no benefit is touched and nothing is deleted.
  */
 import type { Dispatcher } from 'undici'
-import { AggregateFailure, errorMessage, InputError, PlanError, PolarApiError } from './errors.js'
+import { AggregateFailure, errorMessage, InputError, PolarApiError } from './errors.js'
 import type { Inputs } from './inputs.js'
-import { Limiter, mapSettled } from './limiter.js'
+import { Limiter } from './limiter.js'
 import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
+import { deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
 import {
   benefitsListing,
   earlierVersions,
   findUnchanged,
   swapBenefitFiles,
-  type BenefitChange,
   type Swap
 } from './replace.js'
 import { emptyReport, type FileResult, type RunReport } from './report.js'
@@ -39,10 +39,11 @@ export interface UploadDeps {
   progress: ProgressSink
   /** Prints a finished file's lines as one log group (uploads run concurrently). */
   group(title: string, lines: string[]): void
+  /** Filled with created-but-incomplete file IDs, for a cancelled job to delete. */
+  incomplete: Set<string>
   partTimeoutMs?: number
 }
 
-const DELETE_CONCURRENCY = 4
 // Hashing is CPU-bound and this runs on 2-core runners: one file at a time keeps a core free
 // for the uploads of files already hashed.
 const HASH_CONCURRENCY = 1
@@ -52,6 +53,13 @@ const FILES_AHEAD = 2
 interface Outcome {
   result: FileResult
   createdAt: string | null
+  /** A reused file whose version label is to be updated once every upload has succeeded. */
+  versionUpdate?: string
+}
+
+/** Failed runs still carry what they did, for the outputs and the summary. */
+function fail(error: Error, report: RunReport): never {
+  throw Object.assign(error, { report })
 }
 
 export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunReport> {
@@ -69,7 +77,10 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   if (planned.length === 0) {
     const message = `No files matched the patterns in \`files\` (${inputs.patterns.join(', ')}) under ${inputs.workingDirectory}.`
     if (inputs.ifNoFilesFound === 'error') {
-      throw new PlanError(`${message} Check the paths, or set if-no-files-found: warn.`)
+      throw new InputError(
+        'files',
+        `${message.slice(0, -1)}. Check the paths, or set if-no-files-found: warn.`
+      )
     }
     if (inputs.ifNoFilesFound === 'warn') logger.warning(message)
     else logger.info(message)
@@ -82,41 +93,48 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   const names = new Set(planned.map(p => p.name))
   const hasEarlier = existing.some(f => f.service === 'downloadable' && names.has(f.name))
   const allBenefits =
-    inputs.replace && hasEarlier ? await readAllBenefits(client) : ([] as BenefitDownloadables[])
+    inputs.replace && hasEarlier ? await readAllBenefits(client, 'replace', 'replace: false') : []
 
   // 3. Hash, then upload or reuse, every file; one file's failure does not stop the others.
-  const hashLimiter = new Limiter(HASH_CONCURRENCY)
-  const pool = new Limiter(inputs.concurrency)
-  const admission = new Limiter(FILES_AHEAD)
+  const limits = {
+    hashLimiter: new Limiter(HASH_CONCURRENCY),
+    admission: new Limiter(FILES_AHEAD),
+    pool: new Limiter(inputs.concurrency)
+  }
   const settled = await Promise.allSettled(
-    planned.map(file => processFile(file, inputs, deps, existing, { hashLimiter, admission, pool }))
+    planned.map(file => processFile(file, inputs, deps, existing, limits))
   )
-  const outcomes: (Outcome | null)[] = settled.map((s, i) => {
-    if (s.status === 'fulfilled') return s.value
-    report.failures.push(`${planned[i].relativePath}: ${errorMessage(s.reason)}`)
-    return null
+  const outcomes: Outcome[] = []
+  const failed: { subject: string; error: unknown }[] = []
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') outcomes.push(s.value)
+    else failed.push({ subject: planned[i].relativePath, error: s.reason })
   })
-  report.files = outcomes.filter((o): o is Outcome => o !== null).map(o => o.result)
-  if (report.failures.length > 0) {
-    throw Object.assign(
+  report.files = outcomes.map(o => o.result)
+  if (failed.length > 0) {
+    report.failures.push(...failed.map(f => `${f.subject}: ${errorMessage(f.error)}`))
+    fail(
       new AggregateFailure(
-        `${report.failures.length} of ${planned.length} file(s) failed to upload; ` +
+        `${failed.length} of ${planned.length} file(s) failed to upload; ` +
           'no benefit was changed and no earlier version was deleted.',
-        settled
-          .map((s, i) => ({ s, i }))
-          .filter(({ s }) => s.status === 'rejected')
-          .map(({ s, i }) => ({
-            subject: planned[i].relativePath,
-            error: (s as PromiseRejectedResult).reason
-          }))
+        failed
       ),
-      { report }
+      report
     )
   }
 
-  // 4. Replace: swap new IDs into the named benefits, then delete unlisted earlier versions.
-  const ok = outcomes as Outcome[]
-  const swaps: (Swap & { result: FileResult })[] = ok.map(o => ({
+  // 4. Version labels of reused files, now that every upload has succeeded.
+  for (const o of outcomes) {
+    if (!o.versionUpdate || inputs.dryRun) continue
+    try {
+      await client.updateFileVersion(o.result.id!, o.versionUpdate)
+    } catch (error) {
+      report.failures.push(`version of ${o.result.name} (${o.result.id}): ${errorMessage(error)}`)
+    }
+  }
+
+  // 5. Swap new IDs into the named benefits, then delete unlisted earlier versions.
+  const swaps = outcomes.map(o => ({
     result: o.result,
     newId: o.result.id ?? `(new ${o.result.name})`,
     replacedIds: earlierVersions(
@@ -125,83 +143,82 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
     ).map(f => f.id)
   }))
   const liveIds = new Set(existing.map(f => f.id))
-  const changes = targets.map(b => swapBenefitFiles(b, swaps, liveIds))
-  const patchFailed = await applyBenefitChanges(changes, inputs.dryRun, deps, report)
-  if (patchFailed) {
-    throw Object.assign(
+  const after = new Map<string, string[]>()
+  for (const target of targets) {
+    try {
+      after.set(target.id, await updateBenefit(target, swaps, liveIds, inputs.dryRun, deps, report))
+    } catch (error) {
+      report.failures.push(`benefit ${target.id}: ${errorMessage(error)}`)
+    }
+  }
+  if (report.failures.length > 0) {
+    fail(
       new Error(
-        `Updating benefits failed${inputs.replace ? ', so no earlier version was deleted' : ''}:\n  - ${report.failures.join('\n  - ')}`
+        `Updating ${inputs.benefitIds.length ? 'benefits or ' : ''}versions failed` +
+          `${inputs.replace ? ', so no earlier version was deleted' : ''}:\n  - ${report.failures.join('\n  - ')}`
       ),
-      { report }
+      report
     )
   }
   if (!inputs.replace) return report
 
-  const byId = new Map(existing.map(f => [f.id, f]))
   const candidates = swaps.flatMap(s => s.replacedIds.map(id => ({ id, swap: s })))
   if (candidates.length === 0) return report
   // Re-read benefits right before deleting, so a benefit changed meanwhile still protects its files.
   const benefitsNow = inputs.dryRun
-    ? allBenefits.map(b => {
-        const change = changes.find(c => c.benefitId === b.id)
-        return { id: b.id, files: change ? change.files : b.properties.files }
-      })
-    : (await readAllBenefits(client)).map(b => ({ id: b.id, files: b.properties.files }))
-  const toDelete: { id: string; swap: (typeof swaps)[number] }[] = []
+    ? allBenefits.map(b => ({ id: b.id, files: after.get(b.id) ?? b.properties.files }))
+    : (await readAllBenefits(client, 'replace', 'replace: false')).map(b => ({
+        id: b.id,
+        files: b.properties.files
+      }))
+  const toDelete: typeof candidates = []
   for (const c of candidates) {
     const listedIn = benefitsListing(c.id, benefitsNow)
-    if (listedIn.length > 0) {
-      const reason = `still in benefit ${listedIn.join(', ')}`
-      report.kept.push({ id: c.id, name: c.swap.result.name, reason })
-      logger.warning(
-        `Kept ${c.swap.result.name} (${c.id}): it is ${reason}. Add that benefit to ` +
-          '`benefit-ids` so the new file takes its place, or remove the file from the benefit in Polar.'
-      )
-    } else {
+    if (listedIn.length === 0) {
       toDelete.push(c)
+      continue
     }
+    const reason = `still in benefit ${listedIn.join(', ')}`
+    report.kept.push({ id: c.id, name: c.swap.result.name, reason })
+    logger.warning(
+      `Kept ${c.swap.result.name} (${c.id}): it is ${reason}. Add that benefit to ` +
+        '`benefit-ids` so the new file takes its place, or remove the file from the benefit in Polar.'
+    )
   }
 
+  const byId = new Map(existing.map(f => [f.id, f]))
+  const record = (c: (typeof candidates)[number]) => {
+    report.deletedIds.push(c.id)
+    report.deleted.push({
+      id: c.id,
+      name: c.swap.result.name,
+      created_at: byId.get(c.id)?.created_at
+    })
+    c.swap.result.replaced_ids.push(c.id)
+  }
   if (inputs.dryRun) {
-    for (const c of toDelete) recordDeleted(report, c, byId)
+    toDelete.forEach(record)
+    for (const c of toDelete)
+      logger.info(`Would delete earlier version ${c.swap.result.name} (${c.id})`)
     return report
   }
-  const results = await mapSettled(toDelete, DELETE_CONCURRENCY, c => client.deleteFile(c.id))
-  const failedDeletes: string[] = []
-  results.forEach((r, i) => {
-    const c = toDelete[i]
-    if (r.status === 'fulfilled') {
-      recordDeleted(report, c, byId)
-      logger.info(`Deleted earlier version ${c.swap.result.name} (${c.id})`)
-    } else {
-      failedDeletes.push(`${c.swap.result.name} (${c.id}): ${errorMessage(r.reason)}`)
-    }
-  })
-  if (failedDeletes.length > 0) {
-    report.failures.push(...failedDeletes.map(f => `not deleted: ${f}`))
-    throw Object.assign(
+  const { deleted, failed: notDeleted } = await deleteFiles(client, toDelete)
+  for (const c of deleted) {
+    record(c)
+    logger.info(`Deleted earlier version ${c.swap.result.name} (${c.id})`)
+  }
+  if (notDeleted.length > 0) {
+    const lines = notDeleted.map(f => `${f.item.swap.result.name} (${f.item.id}): ${f.reason}`)
+    report.failures.push(...lines.map(l => `not deleted: ${l}`))
+    fail(
       new Error(
-        `Uploads succeeded, but ${failedDeletes.length} earlier version(s) could not be deleted ` +
-          `(delete them in Polar, or re-run):\n  - ${failedDeletes.join('\n  - ')}`
+        `Uploads succeeded, but ${lines.length} earlier version(s) could not be deleted ` +
+          `(delete them in Polar, or re-run):\n  - ${lines.join('\n  - ')}`
       ),
-      { report }
+      report
     )
   }
   return report
-}
-
-function recordDeleted(
-  report: RunReport,
-  c: { id: string; swap: { result: FileResult } },
-  byId: Map<string, FileRead>
-): void {
-  report.deletedIds.push(c.id)
-  report.deleted.push({
-    id: c.id,
-    name: c.swap.result.name,
-    created_at: byId.get(c.id)?.created_at
-  })
-  c.swap.result.replaced_ids.push(c.id)
 }
 
 async function processFile(
@@ -219,9 +236,9 @@ async function processFile(
     const hashes = await limits.hashLimiter.run(() => hashFile(file.path, file.size, parts))
     lines.push(
       `path: ${file.relativePath}`,
-      `size: ${file.size} bytes, ${parts.length} part(s) of ≤ ${partSize} bytes`
+      `size: ${file.size} bytes, ${parts.length} part(s) of ≤ ${partSize} bytes`,
+      `sha256: ${hashes.sha256Hex}`
     )
-    lines.push(`sha256: ${hashes.sha256Hex}`)
     const base: Omit<FileResult, 'id' | 'status'> = {
       name: file.name,
       path: file.relativePath,
@@ -238,17 +255,22 @@ async function processFile(
 
     if (reuse) {
       lines.push(`unchanged: reusing ${reuse.id} (same name and SHA-256)`)
-      let version = reuse.version
-      if (inputs.version && inputs.version !== reuse.version) {
-        if (!inputs.dryRun) await deps.client.updateFileVersion(reuse.id, inputs.version)
+      const versionUpdate =
+        inputs.version && inputs.version !== reuse.version ? inputs.version : undefined
+      if (versionUpdate) {
         lines.push(
-          `version ${reuse.version ?? '(none)'} → ${inputs.version}${inputs.dryRun ? ' (planned)' : ''}`
+          `version ${reuse.version ?? '(none)'} → ${versionUpdate}${inputs.dryRun ? ' (planned)' : ''}`
         )
-        version = inputs.version
       }
       return {
-        result: { ...base, id: reuse.id, version, status: inputs.dryRun ? 'planned' : 'unchanged' },
-        createdAt: reuse.created_at
+        result: {
+          ...base,
+          id: reuse.id,
+          version: versionUpdate ?? reuse.version,
+          status: inputs.dryRun ? 'planned' : 'unchanged'
+        },
+        createdAt: reuse.created_at,
+        versionUpdate
       }
     }
     if (inputs.dryRun) {
@@ -265,6 +287,7 @@ async function processFile(
           s3: deps.s3,
           pool: limits.pool,
           admission: limits.admission,
+          incomplete: deps.incomplete,
           retry: deps.retry,
           logger: deps.logger,
           partTimeoutMs: deps.partTimeoutMs ?? 300_000,
@@ -296,6 +319,7 @@ async function processFile(
   }
 }
 
+/** Planning check of `benefit-ids`: each exists in this organization and holds files. */
 async function readTargetBenefits(
   client: PolarClient,
   ids: string[]
@@ -325,42 +349,45 @@ async function readTargetBenefits(
   return out
 }
 
-async function readAllBenefits(client: PolarClient): Promise<BenefitDownloadables[]> {
-  try {
-    return await client.listDownloadablesBenefits()
-  } catch (error) {
-    if (error instanceof PolarApiError && error.status === 403) {
-      throw new PlanError(
-        'replace needs to read your downloadables benefits (so no customer loses a file), but the ' +
-          'token lacks the benefits:read scope. Give the token benefits:read, or set replace: false.'
-      )
-    }
-    throw error
-  }
-}
-
-async function applyBenefitChanges(
-  changes: BenefitChange[],
+/**
+ * Swaps the new IDs into one benefit and PATCHes it; returns its file list afterwards.
+ * The benefit is read again right before the PATCH (uploads can take long, and another job
+ * may have changed it), and an ID we do not know is dropped only if Polar confirms it is gone.
+ */
+async function updateBenefit(
+  planningCopy: BenefitDownloadables,
+  swaps: Swap[],
+  knownLive: Set<string>,
   dryRun: boolean,
   deps: UploadDeps,
   report: RunReport
-): Promise<boolean> {
-  let failed = false
-  for (const change of changes) {
+): Promise<string[]> {
+  const { client, logger } = deps
+  const newIds = new Set(swaps.map(s => s.newId))
+  for (let attempt = 0; ; attempt++) {
+    const benefit = dryRun ? planningCopy : await client.getBenefit(planningCopy.id)
+    const live = new Set(knownLive)
+    const unknown = benefit.properties.files.filter(id => !live.has(id) && !newIds.has(id))
+    if (unknown.length > 0) for (const f of await client.getFiles(unknown)) live.add(f.id)
+    const change = swapBenefitFiles(benefit, swaps, live)
     if (change.droppedStale.length) {
-      deps.logger.warning(
+      logger.warning(
         `Benefit ${change.benefitId} lists file(s) Polar no longer has (${change.droppedStale.join(', ')}); ` +
           'they are dropped from it.'
       )
     }
-    if (!change.changed) continue
+    if (!change.changed) return change.files
     if (!dryRun) {
       try {
-        await deps.client.patchBenefitFiles(change.benefitId, change.files, change.archived)
+        await client.patchBenefitFiles(change.benefitId, change.files, change.archived)
       } catch (error) {
-        failed = true
-        report.failures.push(`benefit ${change.benefitId}: ${errorMessage(error)}`)
-        continue
+        // A file listed there was deleted between our read and the PATCH: read again, once.
+        const fileGone =
+          error instanceof PolarApiError &&
+          error.status === 422 &&
+          /File not found/i.test(error.message)
+        if (fileGone && attempt === 0) continue
+        throw error
       }
     }
     report.patchedBenefits.push({
@@ -368,9 +395,9 @@ async function applyBenefitChanges(
       before: change.before,
       after: change.files
     })
-    deps.logger.info(
+    logger.info(
       `${dryRun ? 'Would update' : 'Updated'} benefit ${change.benefitId}: ${change.files.join(', ')}`
     )
+    return change.files
   }
-  return failed
 }

@@ -5,7 +5,7 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import { PolarApiError } from '../errors.js'
-import { redact, type Logger } from '../log.js'
+import { describeError, type Logger } from '../log.js'
 import { isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
 import { Pacer } from './pacer.js'
@@ -50,6 +50,9 @@ interface CallOptions {
   expect: number
   /** Treat a retriable failure as ambiguous: ask this before sending again. */
   beforeRetry?: () => Promise<unknown | undefined>
+  /** Said once if the call is sent again after a failure that Polar may have acted on. */
+  ambiguousRetryWarning?: string
+  timeoutMs?: number
 }
 
 export class PolarClient {
@@ -94,7 +97,14 @@ export class PolarClient {
     const payload = this.options.organizationId
       ? { ...body, organization_id: this.options.organizationId }
       : body
-    return this.call<FileUpload>('POST', '/v1/files/', { body: payload, expect: 201 })
+    return this.call<FileUpload>('POST', '/v1/files/', {
+      body: payload,
+      expect: 201,
+      ambiguousRetryWarning:
+        `Creating ${body.name} failed in a way Polar may have acted on; sending it again. ` +
+        'If Polar did create it, that upload stays incomplete: invisible to customers and to ' +
+        "Polar's file list, and it cannot be deleted without the ID Polar never returned."
+    })
   }
 
   /**
@@ -105,6 +115,8 @@ export class PolarClient {
     return this.call<FileRead>('POST', `/v1/files/${id}/uploaded`, {
       body,
       expect: 200,
+      // S3 assembles every part before Polar answers: a 10,000-part file takes a while.
+      timeoutMs: 5 * 60_000,
       beforeRetry: async () => (await this.getFiles([id])).find(f => f.id === id && f.is_uploaded)
     })
   }
@@ -129,9 +141,11 @@ export class PolarClient {
   }
 
   listDownloadablesBenefits(): Promise<BenefitDownloadables[]> {
+    // Oldest first, so benefits created while we page are appended, not shifted into read pages.
     return this.listAll<BenefitDownloadables>('/v1/benefits/', [
       ...this.orgQuery(),
-      ['type', 'downloadables']
+      ['type', 'downloadables'],
+      ['sorting', 'created_at']
     ])
   }
 
@@ -150,26 +164,41 @@ export class PolarClient {
     return this.options.organizationId ? [['organization_id', this.options.organizationId]] : []
   }
 
-  /** All pages: the first one tells how many there are, the rest are fetched concurrently. */
+  /**
+   * All pages: the first one tells how many there are, the rest are fetched concurrently.
+   * Pages have no defined order and may shift under concurrent writes, so items are
+   * de-duplicated by ID, and a pass that comes up short of total_count is read once more.
+   */
   private async listAll<T extends { id: string }>(
     path: string,
     query: [string, string][]
   ): Promise<T[]> {
-    const page = (n: number) =>
-      this.call<ListResource<T>>('GET', path, {
-        query: [...query, ['page', String(n)], ['limit', String(PAGE_LIMIT)]],
-        expect: 200
-      })
-    const first = await page(1)
-    const rest: number[] = []
-    for (let n = 2; n <= first.pagination.max_page; n++) rest.push(n)
-    const pages = [first]
-    for (let i = 0; i < rest.length; i += PAGE_FETCH_CONCURRENCY) {
-      pages.push(...(await Promise.all(rest.slice(i, i + PAGE_FETCH_CONCURRENCY).map(page))))
-    }
-    // Pages have no defined order and may shift under concurrent writes: de-duplicate by ID.
     const byId = new Map<string, T>()
-    for (const p of pages) for (const item of p.items) byId.set(item.id, item)
+    let expected = 0
+    for (let pass = 0; pass < 2; pass++) {
+      const page = (n: number) =>
+        this.call<ListResource<T>>('GET', path, {
+          query: [...query, ['page', String(n)], ['limit', String(PAGE_LIMIT)]],
+          expect: 200
+        })
+      const first = await page(1)
+      const pages = [first]
+      const rest: number[] = []
+      for (let n = 2; n <= first.pagination.max_page; n++) rest.push(n)
+      for (let i = 0; i < rest.length; i += PAGE_FETCH_CONCURRENCY) {
+        pages.push(...(await Promise.all(rest.slice(i, i + PAGE_FETCH_CONCURRENCY).map(page))))
+      }
+      for (const p of pages) {
+        expected = Math.max(expected, p.pagination.total_count)
+        for (const item of p.items) byId.set(item.id, item)
+      }
+      if (byId.size >= expected) break
+    }
+    if (byId.size < expected) {
+      this.options.logger.warning(
+        `GET ${path}: read ${byId.size} of ${expected} items (pages shifted while they were read).`
+      )
+    }
     return [...byId.values()]
   }
 
@@ -181,7 +210,14 @@ export class PolarClient {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body)
     const { logger, retry } = this.options
 
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs
+    let warned = false
+    let lastFailureAmbiguous = false
     const attempt = async (n: number): Promise<T> => {
+      if (n > 0 && options.ambiguousRetryWarning && !warned && lastFailureAmbiguous) {
+        warned = true
+        logger.warning(options.ambiguousRetryWarning)
+      }
       if (n > 0 && options.beforeRetry) {
         const done = await options.beforeRetry()
         if (done !== undefined) return done as T
@@ -200,15 +236,28 @@ export class PolarClient {
           ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
         },
         body: payload,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs
       })
       const text = await response.body.text()
       logger.debug(`${method} ${route} → ${response.statusCode} (${Date.now() - started} ms)`)
       if (response.statusCode !== options.expect) {
         throw new HttpStatus(response.statusCode, response.headers, text)
       }
-      return (text ? JSON.parse(text) : undefined) as T
+      if (!text) return undefined as T
+      try {
+        return JSON.parse(text) as T
+      } catch {
+        // Never echo the body: a create response holds presigned URLs.
+        throw new PolarApiError(
+          response.statusCode,
+          method,
+          route,
+          undefined,
+          'the response body is not JSON',
+          'A proxy or a wrong `api-url` may be answering instead of Polar.'
+        )
+      }
     }
 
     try {
@@ -216,6 +265,7 @@ export class PolarClient {
         attempt,
         retry,
         error => {
+          lastFailureAmbiguous = !notSent(error)
           if (error instanceof HttpStatus) {
             const retryAfterMs = parseRetryAfter(error.headers['retry-after'])
             if (error.status === 429) {
@@ -237,9 +287,17 @@ export class PolarClient {
   }
 }
 
+/** True when the request certainly did not reach Polar's handler (so a retry cannot duplicate it). */
+function notSent(error: unknown): boolean {
+  if (error instanceof HttpStatus) return error.status === 429
+  const code = (error as { code?: unknown }).code
+  return ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(
+    String(code)
+  )
+}
+
 function describe(error: unknown): string {
-  if (error instanceof HttpStatus) return `HTTP ${error.status}`
-  return redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+  return error instanceof HttpStatus ? `HTTP ${error.status}` : describeError(error)
 }
 
 function toApiError(error: unknown, method: string, route: string): Error {

@@ -1,3 +1,5 @@
+import { MAX_RETRY_AFTER_MS } from '../retry.js'
+
 /**
  * Paces API calls under the organization's requests-per-minute budget, so a large release
  * does not set off a storm of 429s. A token bucket whose burst plus one minute of refill never
@@ -31,9 +33,9 @@ export class Pacer {
     return turn
   }
 
-  /** A 429 said to wait: hold everyone back until then. */
+  /** A 429 said to wait: hold everyone back until then (capped like every Retry-After). */
   pause(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms)
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + Math.min(ms, MAX_RETRY_AFTER_MS))
     this.tokens = 0
   }
 

@@ -1,5 +1,6 @@
 /**
- * One read of a file computes the whole-file SHA-256 and every part's SHA-256.
+ * Computes the whole-file SHA-256 and every part's SHA-256 (one read; two reads in parallel
+ * threads for large files).
  * Polar bakes each part's checksum into its presigned URL, so these are needed before create.
  * Reads go into one reused buffer: memory stays flat and no garbage is made, whatever the size.
  */
@@ -45,21 +46,28 @@ try {
 }
 `
 
-function hashInWorker(filePath: string): Promise<{ digest: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WHOLE_FILE_WORKER, {
-      eval: true,
-      workerData: { path: filePath },
-      // It holds one buffer and a hash: a small heap keeps the process's RSS down.
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }
-    })
+interface WorkerHash {
+  result: Promise<{ digest: string; bytes: number }>
+  stop(): void
+}
+
+function hashInWorker(filePath: string): WorkerHash {
+  const worker = new Worker(WHOLE_FILE_WORKER, {
+    eval: true,
+    workerData: { path: filePath },
+    // It holds one buffer and a hash: a small heap keeps the process's RSS down.
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }
+  })
+  const result = new Promise<{ digest: string; bytes: number }>((resolve, reject) => {
     worker.once('message', (m: { digest?: string; bytes?: number; error?: string }) => {
-      void worker.terminate()
       if (m.error !== undefined) reject(new PlanError(`${filePath}: ${m.error}`))
       else resolve({ digest: m.digest!, bytes: m.bytes! })
     })
     worker.once('error', reject)
+    worker.once('exit', code => reject(new Error(`the hashing thread stopped (exit ${code})`)))
   })
+  result.catch(() => undefined) // observed by the caller after the parts are hashed
+  return { result, stop: () => void worker.terminate() }
 }
 
 export async function hashFile(
@@ -68,8 +76,19 @@ export async function hashFile(
   parts: PartRange[]
 ): Promise<FileHashes> {
   const inWorker = size >= WORKER_THRESHOLD ? hashInWorker(filePath) : null
-  // Don't leave a rejection unobserved while the parts are hashed.
-  inWorker?.catch(() => undefined)
+  try {
+    return await hashParts(filePath, size, parts, inWorker)
+  } finally {
+    inWorker?.stop()
+  }
+}
+
+async function hashParts(
+  filePath: string,
+  size: number,
+  parts: PartRange[],
+  inWorker: WorkerHash | null
+): Promise<FileHashes> {
   const whole = inWorker ? null : createHash('sha256')
   const partDigests: string[] = []
   let index = 0
@@ -103,7 +122,7 @@ export async function hashFile(
     await handle.close()
   }
   partDigests.push(part.digest('base64'))
-  const fromWorker = inWorker ? await inWorker : null
+  const fromWorker = inWorker ? await inWorker.result : null
   if (
     offset !== size ||
     partDigests.length !== parts.length ||

@@ -1,8 +1,5 @@
 /** How a file is cut into S3 multipart parts. Pure. */
-import { MAX_PART_SIZE } from '../inputs.js'
-
-export const MAX_PARTS = 10_000
-const MIB = 1024 * 1024
+import { MAX_PART_SIZE, MAX_PARTS, MIB } from '../limits.js'
 
 export interface PartRange {
   number: number

@@ -6,13 +6,13 @@
 import { createReadStream } from 'node:fs'
 import type { Dispatcher } from 'undici'
 import { PartUploadError, UrlExpiredError } from '../errors.js'
-import { redact, type Logger } from '../log.js'
+import { describeError, redact, type Logger } from '../log.js'
 import { isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import type { UploadPart } from '../polar/types.js'
 
 const READ_CHUNK = 1024 * 1024
 /** Assume at least this throughput when judging whether a URL will outlive a part's PUT. */
-const WORST_CASE_BYTES_PER_MS = 2 * 1024 // 2 MiB/s
+const WORST_CASE_BYTES_PER_MS = 2 * 1024 // ≈ 2 MB/s
 const URL_SAFETY_MS = 1000
 
 export interface PartTarget {
@@ -108,8 +108,12 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
       error => {
         if (options.signal?.aborted) return { retriable: false }
         if (error instanceof S3Status) {
+          // RequestTimeout (400): S3 gave up waiting for the body; AWS's SDKs retry it too.
           const retriable =
-            error.status === 429 || error.status >= 500 || error.code === 'MissingETag'
+            error.status === 429 ||
+            error.status >= 500 ||
+            error.code === 'MissingETag' ||
+            error.code === 'RequestTimeout'
           return { retriable, retryAfterMs: error.retryAfterMs }
         }
         return { retriable: isNetworkError(error) }
@@ -143,8 +147,7 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
 }
 
 function describePut(error: unknown): string {
-  if (error instanceof S3Status) return error.message
-  return redact(error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+  return error instanceof S3Status ? error.message : describeError(error)
 }
 
 function xmlField(xml: string, field: string): string | undefined {

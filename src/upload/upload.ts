@@ -4,6 +4,7 @@
  * (Polar cannot list incomplete uploads, so nobody else could find it). Expired presigned
  * URLs restart the file with a new create, since Polar has no way to re-sign a part.
  */
+import { setMaxListeners } from 'node:events'
 import type { Dispatcher } from 'undici'
 import { errorMessage, UrlExpiredError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -24,10 +25,12 @@ export interface UploadContext {
   pool: Limiter
   /**
    * Files whose parts are not all under way yet. A file is created (and its URLs start to age)
-   * only when it gets a place here, and gives it back once every part has a PUT slot: so
-   * presigned URLs never wait behind a long queue of other files' parts.
+   * only when it gets a place here, and gives it back once every part has a PUT slot: so at
+   * most this many files' URLs wait behind other parts, never a whole release's.
    */
   admission: Limiter
+  /** IDs created but not yet completed or deleted: what a cancelled job must delete. */
+  incomplete: Set<string>
   retry: RetryPolicy
   logger: Logger
   partTimeoutMs: number
@@ -54,10 +57,11 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
       admitted()
       throw error
     }
+    ctx.incomplete.add(created.id)
     ctx.logger.debug(`${job.name}: created file ${created.id} (${job.parts.length} parts)`)
     try {
       const etags = await putParts(ctx, job, created, admitted)
-      return await ctx.client.completeUpload(created.id, {
+      const done = await ctx.client.completeUpload(created.id, {
         id: created.upload.id,
         path: created.upload.path,
         parts: job.parts.map((p, i) => ({
@@ -66,6 +70,8 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
           checksum_sha256_base64: job.hashes.partSha256Base64[i]
         }))
       })
+      ctx.incomplete.delete(created.id)
+      return done
     } catch (error) {
       admitted()
       const leftover = await rollback(ctx, job, created.id)
@@ -117,6 +123,7 @@ async function putParts(
 ): Promise<string[]> {
   const byNumber = new Map(created.upload.parts.map(p => [p.number, p]))
   const abort = new AbortController()
+  setMaxListeners(0, abort.signal) // one listener per part PUT in flight
   let started = 0
   const results = await Promise.allSettled(
     job.parts.map(range =>
@@ -158,6 +165,7 @@ async function putParts(
 async function rollback(ctx: UploadContext, job: UploadJob, id: string): Promise<string | null> {
   try {
     await ctx.client.deleteFile(id)
+    ctx.incomplete.delete(id)
     ctx.logger.info(`${job.name}: deleted the incomplete upload ${id}`)
     return null
   } catch (error) {

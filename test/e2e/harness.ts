@@ -34,7 +34,15 @@ export function workspace(files: Record<string, string | Buffer> = {}): string {
 
 export async function runAction(
   inputs: Record<string, string>,
-  options: { workspace: string; env?: Record<string, string>; timeoutMs?: number }
+  options: {
+    workspace: string
+    env?: Record<string, string>
+    timeoutMs?: number
+    /** Send this signal after `ms`, as GitHub does when a job is cancelled. */
+    signal?: { ms: number; name: NodeJS.Signals }
+    /** Called while the action runs, `ms` after it started. */
+    during?: { ms: number; run: () => Promise<void> }
+  }
 ): Promise<ActionRun> {
   const state = mkdtempSync(join(tmpdir(), 'polar-run-'))
   const outputFile = join(state, 'output')
@@ -59,8 +67,17 @@ export async function runAction(
   child.stdout.on('data', d => (stdout += d))
   child.stderr.on('data', d => (stderr += d))
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-  const code = await new Promise<number>(res => child.on('close', c => res(c ?? -1)))
+  const signal = options.signal
+  const signalTimer = signal && setTimeout(() => child.kill(signal.name), signal.ms)
+  const closed = new Promise<number>(res => child.on('close', c => res(c ?? -1)))
+  if (options.during) {
+    const { ms, run } = options.during
+    await new Promise(res => setTimeout(res, ms))
+    await run()
+  }
+  const code = await closed
   clearTimeout(timer)
+  if (signalTimer) clearTimeout(signalTimer)
   const outputs = parseOutputs(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
   return {

@@ -61,6 +61,43 @@ describe('replace', () => {
     for (const [, i] of deletes) expect(i).toBeGreaterThan(patch)
   })
 
+  test('a benefit changed during the run keeps the change (read again before the PATCH)', async () => {
+    const name = `race-${Date.now()}.zip`
+    const old = emu.seedFile({ name, createdAt: daysAgo(10) })
+    const manual = emu.seedFile({ name: 'manual.pdf', createdAt: daysAgo(10) })
+    const ben = emu.seedBenefit({ files: [old.id, manual.id] })
+    emu.injectFault({ target: 's3', method: 'PUT', kind: 'delay', ms: 2000 })
+    let other = ''
+    const run = await runAction(
+      { ...base(), files: name, 'benefit-ids': ben.id },
+      {
+        workspace: workspace({ [name]: 'new build' }),
+        during: {
+          ms: 1000,
+          run: async () => {
+            // Another job (or the owner) adds a file created after this run's listing, and
+            // archives the manual.
+            other = emu.seedFile({ name: 'app-mac.zip' }).id
+            const res = await fetch(`${emu.apiUrl}/v1/benefits/${ben.id}`, {
+              method: 'PATCH',
+              headers: { authorization: `Bearer ${emu.token}`, 'content-type': 'application/json' },
+              body: JSON.stringify({
+                type: 'downloadables',
+                properties: { files: [old.id, manual.id, other], archived: { [manual.id]: true } }
+              })
+            })
+            expect(res.status).toBe(200)
+          }
+        }
+      }
+    )
+    expect(run.code).toBe(0)
+    const [f] = run.json<FileOutput[]>('files')
+    expect(benefit(ben.id).files).toEqual([f.id, manual.id, other])
+    expect(benefit(ben.id).archived).toEqual({ [manual.id]: true })
+    expect(run.stdout).not.toMatch(/no longer has/)
+  })
+
   test('an earlier version that another benefit lists is kept, with a warning naming it', async () => {
     const name = `kept-${Date.now()}.zip`
     const old = emu.seedFile({ name, createdAt: daysAgo(10) })

@@ -216,15 +216,57 @@ describe('faults', () => {
     expect(emu.log().some(e => e.method === 'GET' && e.query.includes(`ids=${f.id}`))).toBe(true)
   })
 
+  test('a cancelled job deletes the uploads it created but did not complete', async () => {
+    const before = emu.files().length
+    emu.injectFault({ target: 's3', method: 'PUT', kind: 'delay', ms: 10_000, times: 10 })
+    const run = await runAction(inputs(), {
+      workspace: one(),
+      signal: { ms: 1500, name: 'SIGINT' }
+    })
+    expect(run.code).not.toBe(0)
+    expect(run.stdout).toMatch(/Cancelled \(SIGINT\)/)
+    const created = emu.files().slice(before)
+    expect(created).toHaveLength(1)
+    expect(created[0].deletedAt).not.toBeNull()
+  })
+
+  test('a create that Polar acted on but answered 500 is retried, with a warning', async () => {
+    const before = emu.files().length
+    emu.injectFault({
+      target: 'api',
+      method: 'POST',
+      path: '/v1/files/',
+      kind: 'status',
+      status: 500,
+      phase: 'after'
+    })
+    const run = await runAction(inputs(), { workspace: one() })
+    await expectUploaded(run)
+    expect(run.stdout).toMatch(
+      /::warning::Creating app\.zip failed in a way Polar may have acted on/
+    )
+    // The orphan Polar never named: incomplete, invisible to the list, nothing we can delete.
+    const orphans = emu
+      .files()
+      .slice(before)
+      .filter(f => !f.isUploaded && !f.deletedAt)
+    expect(orphans).toHaveLength(1)
+  })
+
   test('expired URLs: the file starts again with a new create', async () => {
     // 5 MiB parts need ~3.6 s of URL life by the action's own conservative estimate.
+    const before = emu.files().length
     emu.setUrlExpiry(6)
     emu.injectFault({ target: 's3', method: 'PUT', kind: 'delay', ms: 7000 })
     const run = await runAction({ ...inputs(), concurrency: '1' }, { workspace: one() })
     const f = await expectUploaded(run)
     const creates = emu.log().filter(e => e.method === 'POST' && e.path === '/v1/files/')
     expect(creates).toHaveLength(2)
-    const abandoned = emu.files().filter(s => s.name === 'app.zip' && s.id !== f.id)
+    const abandoned = emu
+      .files()
+      .slice(before)
+      .filter(s => s.id !== f.id)
+    expect(abandoned).toHaveLength(1)
     expect(abandoned.every(s => s.deletedAt !== null)).toBe(true)
     expect(run.stdout).toMatch(/expired/)
   })

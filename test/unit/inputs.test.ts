@@ -114,10 +114,17 @@ describe('parseInputs', () => {
 
 describe('defaultVersion', () => {
   test('the tag of a tag push', () => {
-    expect(defaultVersion({ GITHUB_REF: 'refs/tags/v1.2.3' })).toBe('v1.2.3')
+    expect(defaultVersion({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.2.3' })).toBe(
+      'v1.2.3'
+    )
+  })
+  test('no version for other events on a tag ref', () => {
+    expect(
+      defaultVersion({ GITHUB_EVENT_NAME: 'workflow_dispatch', GITHUB_REF: 'refs/tags/v1.2.3' })
+    ).toBeNull()
   })
   test('no version on a branch', () => {
-    expect(defaultVersion({ GITHUB_REF: 'refs/heads/main' })).toBeNull()
+    expect(defaultVersion({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' })).toBeNull()
   })
   test("a release event's tag_name", () => {
     const dir = mkdtempSync(join(tmpdir(), 'evt-'))

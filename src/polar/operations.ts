@@ -1,0 +1,44 @@
+/** Multi-call operations both modes share, over PolarClient. */
+import { errorMessage, PlanError, PolarApiError } from '../errors.js'
+import { mapSettled } from '../limiter.js'
+import type { PolarClient } from './client.js'
+import type { BenefitDownloadables } from './types.js'
+
+const DELETE_CONCURRENCY = 4
+
+/**
+ * Every downloadables benefit of the organization. Protecting customers depends on it, so a
+ * token without benefits:read fails here, during planning, with the ways out.
+ */
+export async function readAllBenefits(
+  client: PolarClient,
+  why: string,
+  alternative: string
+): Promise<BenefitDownloadables[]> {
+  try {
+    return await client.listDownloadablesBenefits()
+  } catch (error) {
+    if (error instanceof PolarApiError && error.status === 403) {
+      throw new PlanError(
+        `${why} needs to read your downloadables benefits (so no customer loses a file), but ` +
+          `the token lacks the benefits:read scope. Give the token benefits:read, or set ${alternative}.`
+      )
+    }
+    throw error
+  }
+}
+
+/** Deletes in a bounded pool with the client's retries; one failure does not stop the others. */
+export async function deleteFiles<T extends { id: string }>(
+  client: PolarClient,
+  items: T[]
+): Promise<{ deleted: T[]; failed: { item: T; reason: string }[] }> {
+  const results = await mapSettled(items, DELETE_CONCURRENCY, item => client.deleteFile(item.id))
+  const deleted: T[] = []
+  const failed: { item: T; reason: string }[] = []
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') deleted.push(items[i])
+    else failed.push({ item: items[i], reason: errorMessage(r.reason) })
+  })
+  return { deleted, failed }
+}
