@@ -3,14 +3,14 @@
  * Content-Length set, exactly the headers Polar returned, no Authorization header, the URL used
  * byte for byte. The URL is a credential: it never appears in a log line or an error.
  */
-import { createReadStream } from 'node:fs'
+import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { PartUploadError, UrlExpiredError } from '../errors.js'
 import { describeError, redact, type Logger } from '../log.js'
 import { isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import type { UploadPart } from '../polar/types.js'
+import { rangeBody } from './body.js'
 
-const READ_CHUNK = 1024 * 1024
 /** Assume at least this throughput when judging whether a URL will outlive a part's PUT. */
 const WORST_CASE_BYTES_PER_MS = 2 * 1024 // ≈ 2 MB/s
 const URL_SAFETY_MS = 1000
@@ -63,21 +63,15 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
     if (now() + URL_SAFETY_MS + bytes / WORST_CASE_BYTES_PER_MS >= expiresAt) {
       throw new UrlExpiredError(`the presigned URL of part ${part.number} of ${label} expired`)
     }
-    const body =
-      bytes === 0
-        ? ''
-        : createReadStream(filePath, {
-            start: part.chunk_start,
-            end: part.chunk_end - 1,
-            highWaterMark: READ_CHUNK
-          })
+    const source = bytes === 0 ? null : rangeBody(filePath, part.chunk_start, part.chunk_end)
     try {
       const response = await options.dispatcher.request({
         origin,
         path,
         method: 'PUT',
         headers: { ...(part.headers ?? {}), 'content-length': String(bytes) },
-        body,
+        // undici documents async iterables as bodies; its types do not list them.
+        body: (source?.body ?? '') as Readable | string,
         signal: options.signal,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs
@@ -97,7 +91,7 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
       }
       return etag
     } finally {
-      if (typeof body !== 'string') body.destroy()
+      source?.release()
     }
   }
 

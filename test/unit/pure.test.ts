@@ -11,6 +11,7 @@ import { hashFile, WORKER_THRESHOLD } from '../../src/upload/hash.js'
 import { renderName, splitName } from '../../src/upload/names.js'
 import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
 import { splitUrl } from '../../src/upload/transfer.js'
+import { rangeBody } from '../../src/upload/body.js'
 
 const MIB = 1024 * 1024
 
@@ -222,5 +223,40 @@ describe('hashFile above the worker threshold', () => {
         .update(data.subarray(parts[parts.length - 1].start))
         .digest('base64')
     )
+  })
+})
+
+describe('rangeBody', () => {
+  test('yields exactly the bytes of [start, end), reusing its buffers only after release', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'body-'))
+    const file = join(dir, 'f.bin')
+    const data = randomBytes(3 * MIB + 12345)
+    writeFileSync(file, data)
+    const start = 1000
+    const end = data.length - 7
+    const source = rangeBody(file, start, end)
+    const hash = createHash('sha256')
+    let bytes = 0
+    for await (const chunk of source.body) {
+      hash.update(chunk)
+      bytes += chunk.length
+    }
+    source.release()
+    expect(bytes).toBe(end - start)
+    expect(hash.digest('hex')).toBe(
+      createHash('sha256').update(data.subarray(start, end)).digest('hex')
+    )
+  })
+  test('a file that shrank is an error, not a short body', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'body-'))
+    const file = join(dir, 'f.bin')
+    writeFileSync(file, randomBytes(100))
+    const source = rangeBody(file, 0, 200)
+    await expect(
+      (async () => {
+        for await (const _ of source.body) void _
+      })()
+    ).rejects.toThrow(/shorter than when it was hashed/)
+    source.release()
   })
 })
