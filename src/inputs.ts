@@ -203,7 +203,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   }
 }
 
-/** The tag of a tag push or a release event; otherwise no version. */
+/** The tag of a tag push or a release event (any run on a tag ref); otherwise no version. */
 export function defaultVersion(env: NodeJS.ProcessEnv): string | null {
   if (env.GITHUB_EVENT_NAME === 'release' && env.GITHUB_EVENT_PATH) {
     try {
@@ -217,10 +217,10 @@ export function defaultVersion(env: NodeJS.ProcessEnv): string | null {
       // Fall back to the ref below.
     }
   }
+  // A tag push, or any run started on a tag (a release, a dispatch on the tag): its tag.
   const ref = env.GITHUB_REF ?? ''
-  if (env.GITHUB_EVENT_NAME === 'push' || env.GITHUB_EVENT_NAME === 'release') {
-    if (ref.startsWith('refs/tags/')) return ref.slice('refs/tags/'.length) || null
-  }
+  if (ref.startsWith('refs/tags/')) return ref.slice('refs/tags/'.length) || null
+  if (env.GITHUB_REF_TYPE === 'tag' && env.GITHUB_REF_NAME) return env.GITHUB_REF_NAME
   return null
 }
 

@@ -24,12 +24,17 @@ export function splitName(basename: string): { stem: string; ext: string } {
   return { stem: basename.slice(0, basename.length - ext.length), ext }
 }
 
-/** `{basename}` = `{stem}{ext}`; `{ext}` keeps its dot (`.zip`, `.tar.gz`). */
+/**
+ * `{basename}` = `{stem}{ext}`; `{ext}` keeps its dot (`.zip`, `.tar.gz`). `.{ext}` is read as
+ * `{ext}`, so templates written either way give one dot (and none for a file without one).
+ */
 export function renderName(template: string, filePath: string, version: string | null): string {
   const basename = path.basename(filePath)
   const { stem, ext } = splitName(basename)
   const values: Record<string, string> = { basename, stem, ext, version: version ?? '' }
-  return template.replace(/\{(basename|stem|ext|version)\}/g, (_, key: string) => values[key])
+  return template
+    .replace(/\.\{ext\}/g, '{ext}')
+    .replace(/\{(basename|stem|ext|version)\}/g, (_, key: string) => values[key])
 }
 
 /** Why a rendered name cannot be a Polar file name, or null. */

@@ -118,10 +118,8 @@ describe('defaultVersion', () => {
       'v1.2.3'
     )
   })
-  test('no version for other events on a tag ref', () => {
-    expect(
-      defaultVersion({ GITHUB_EVENT_NAME: 'workflow_dispatch', GITHUB_REF: 'refs/tags/v1.2.3' })
-    ).toBeNull()
+  test('the tag from GITHUB_REF_TYPE/GITHUB_REF_NAME too', () => {
+    expect(defaultVersion({ GITHUB_REF_TYPE: 'tag', GITHUB_REF_NAME: 'v3' })).toBe('v3')
   })
   test('no version on a branch', () => {
     expect(defaultVersion({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' })).toBeNull()

@@ -42,6 +42,8 @@ describe('names', () => {
     expect(splitName('README')).toEqual({ stem: 'README', ext: '' })
     expect(renderName('{stem}-{version}{ext}', '/x/app.tar.gz', 'v1.0')).toBe('app-v1.0.tar.gz')
     expect(renderName('{basename}', '/x/My App+1 é.dmg', null)).toBe('My App+1 é.dmg')
+    expect(renderName('{stem}-{version}.{ext}', '/x/app.tar.gz', 'v2')).toBe('app-v2.tar.gz')
+    expect(renderName('{stem}-{version}.{ext}', '/x/LICENSE', 'v2')).toBe('LICENSE-v2')
   })
 })
 
