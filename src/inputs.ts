@@ -159,7 +159,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
 
   const keep = integer(get, 'keep', 1, 0, 1_000_000)
   const allowDeleteAll = bool(get, 'allow-delete-all', false)
-  const selectsEverything = names.some(n => n === '*' || n === '**')
+  const selectsEverything =
+    names.some(n => n === '*' || n === '**') && !names.some(n => n.startsWith('!'))
   if (mode === 'cleanup' && keep === 0 && olderThanMs === 0 && selectsEverything) {
     if (!dryRun && !allowDeleteAll) {
       throw new InputError(

@@ -34,13 +34,15 @@ export function findUnchanged(
   sha256Hex: string,
   existing: FileRead[]
 ): FileRead | undefined {
+  const base64 = Buffer.from(sha256Hex, 'hex').toString('base64')
+  // Polar stores both forms; either one is enough to recognise the same content.
+  const same = (f: FileRead) =>
+    f.checksum_sha256_hex
+      ? f.checksum_sha256_hex.toLowerCase() === sha256Hex
+      : f.checksum_sha256_base64 === base64
   return existing
     .filter(
-      f =>
-        f.service === 'downloadable' &&
-        f.is_uploaded !== false &&
-        f.name === name &&
-        f.checksum_sha256_hex?.toLowerCase() === sha256Hex
+      f => f.service === 'downloadable' && f.is_uploaded !== false && f.name === name && same(f)
     )
     .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at))[0]
 }

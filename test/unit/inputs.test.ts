@@ -106,6 +106,7 @@ describe('parseInputs', () => {
     expect(parseInputs(reader({ ...cleanup, 'older-than': '30d' }), env).olderThanMs).toBe(
       30 * 86_400_000
     )
+    expect(parseInputs(reader({ ...cleanup, names: '*\n!keep.zip' }), env).keep).toBe(0)
     expect(parseInputs(reader({ ...cleanup, names: 'app-*.zip' }), env).names).toEqual([
       'app-*.zip'
     ])

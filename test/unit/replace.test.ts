@@ -69,6 +69,10 @@ describe('findUnchanged', () => {
     const c = file('app.zip', '2026-03-01T00:00:00Z', { checksum_sha256_hex: 'cd' })
     expect(findUnchanged('app.zip', 'ab', [a, b, c])?.id).toBe(b.id)
     expect(findUnchanged('app.zip', 'ef', [a, b, c])).toBeUndefined()
+    const onlyBase64 = file('app.zip', '2026-04-01T00:00:00Z', {
+      checksum_sha256_base64: Buffer.from('abcd', 'hex').toString('base64')
+    })
+    expect(findUnchanged('app.zip', 'abcd', [onlyBase64])?.id).toBe(onlyBase64.id)
   })
 })
 
