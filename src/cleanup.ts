@@ -59,7 +59,7 @@ export function decideCleanup(
 
 export async function runCleanup(
   inputs: Inputs,
-  deps: { client: PolarClient; logger: Logger }
+  deps: { client: PolarClient; logger: Logger; cancel?: AbortSignal }
 ): Promise<RunReport> {
   const { client, logger } = deps
   const report = emptyReport('cleanup', inputs.dryRun)
@@ -91,7 +91,7 @@ export async function runCleanup(
       logger.info(`Would delete ${f.name} (${f.id}, created ${f.created_at})`)
     return report
   }
-  const { deleted, failed } = await deleteFiles(client, decision.delete)
+  const { deleted, failed } = await deleteFiles(client, decision.delete, deps.cancel)
   for (const f of deleted) {
     record(f)
     logger.info(`Deleted ${f.name} (${f.id}, created ${f.created_at})`)

@@ -55,6 +55,19 @@ export class UrlExpiredError extends Error {
   override readonly name = 'UrlExpiredError'
 }
 
+/** The job was cancelled (SIGINT/SIGTERM): no new write starts. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError'
+  constructor() {
+    super('the job was cancelled')
+  }
+}
+
+/** Throws CancelledError once `signal` has fired: called before each write that may start. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError()
+}
+
 /** Several independent failures, reported together. */
 export class AggregateFailure extends Error {
   override readonly name = 'AggregateFailure'

@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import { Agent } from 'undici'
 import { runCleanup } from './cleanup.js'
-import { errorMessage } from './errors.js'
+import { CancelledError, errorMessage } from './errors.js'
 import { parseInputs } from './inputs.js'
 import { PolarClient } from './polar/client.js'
 import {
@@ -20,7 +20,7 @@ import {
 import { DEFAULT_POLICY } from './retry.js'
 import { runUpload } from './upload-mode.js'
 
-/** GitHub sends SIGINT on cancel and SIGTERM ~7.5 s later: leave time to roll back first. */
+/** GitHub sends SIGINT on cancel and SIGTERM ~7.5 s later: roll back within this, then leave. */
 const CANCEL_ROLLBACK_MS = 5000
 
 export async function run(): Promise<void> {
@@ -33,9 +33,10 @@ export async function run(): Promise<void> {
   let s3: Agent | undefined
   let progress: Progress | undefined
   const incomplete = new Set<string>()
-  const onCancel = (signal: NodeJS.Signals) => void cancel(signal, client, incomplete)
-  process.once('SIGINT', onCancel)
-  process.once('SIGTERM', onCancel)
+  const cancellation = new AbortController()
+  const onCancel = (signal: NodeJS.Signals) => cancel(signal, cancellation, incomplete)
+  process.on('SIGINT', onCancel)
+  process.on('SIGTERM', onCancel)
   try {
     const inputs = parseInputs(name => core.getInput(name))
     report = emptyReport(inputs.mode, inputs.dryRun)
@@ -53,7 +54,11 @@ export async function run(): Promise<void> {
     }
 
     if (inputs.mode === 'cleanup') {
-      report = await runCleanup(inputs, { client, logger: coreLogger })
+      report = await runCleanup(inputs, {
+        client,
+        logger: coreLogger,
+        cancel: cancellation.signal
+      })
     } else {
       // S3 gets its own pool: one connection per in-flight part, never the API's credentials.
       s3 = new Agent({
@@ -69,6 +74,7 @@ export async function run(): Promise<void> {
         retry,
         progress,
         incomplete,
+        cancel: cancellation.signal,
         group: (title, lines) => {
           core.startGroup(title)
           for (const line of lines) core.info(line)
@@ -96,28 +102,26 @@ export async function run(): Promise<void> {
   }
 }
 
-/** A cancelled job: delete the uploads this run created but did not complete, then exit. */
-async function cancel(
+/**
+ * A cancelled job: no new write starts, uploads in progress stop and delete what they created
+ * (their own rollback), and the run ends with its outputs and summary. If that takes longer
+ * than the runner's grace period allows, leave anyway, naming what could not be deleted.
+ */
+function cancel(
   signal: NodeJS.Signals,
-  client: PolarClient | undefined,
+  cancellation: AbortController,
   incomplete: Set<string>
-): Promise<void> {
-  const ids = [...incomplete]
-  core.error(`Cancelled (${signal}). Deleting ${ids.length} incomplete upload(s) before exiting.`)
-  if (client && ids.length > 0) {
-    const pending = new Set(ids)
-    const deletions = Promise.allSettled(
-      ids.map(id => client.deleteFile(id).then(() => pending.delete(id)))
-    )
-    await Promise.race([
-      deletions,
-      new Promise(resolve => setTimeout(resolve, CANCEL_ROLLBACK_MS).unref())
-    ])
-    if (pending.size > 0) {
+): void {
+  if (cancellation.signal.aborted) return
+  core.error(`Cancelled (${signal}): stopping, and deleting uploads that did not complete.`)
+  cancellation.abort(new CancelledError())
+  setTimeout(() => {
+    if (incomplete.size > 0) {
       core.error(
-        `Could not delete incomplete upload(s) ${[...pending].join(', ')}: delete them by ID.`
+        `Could not delete incomplete upload(s) ${[...incomplete].join(', ')} in time: ` +
+          'delete them with DELETE /v1/files/<id>.'
       )
     }
-  }
-  process.exit(1)
+    process.exit(1)
+  }, CANCEL_ROLLBACK_MS).unref()
 }

@@ -4,7 +4,13 @@
  * the first write; any failed upload means no benefit is touched and nothing is deleted.
  */
 import type { Dispatcher } from 'undici'
-import { AggregateFailure, errorMessage, InputError, PolarApiError } from './errors.js'
+import {
+  AggregateFailure,
+  errorMessage,
+  InputError,
+  PolarApiError,
+  throwIfCancelled
+} from './errors.js'
 import type { Inputs } from './inputs.js'
 import { Limiter } from './limiter.js'
 import type { Logger } from './log.js'
@@ -39,8 +45,10 @@ export interface UploadDeps {
   progress: ProgressSink
   /** Prints a finished file's lines as one log group (uploads run concurrently). */
   group(title: string, lines: string[]): void
-  /** Filled with created-but-incomplete file IDs, for a cancelled job to delete. */
+  /** Filled with created-but-incomplete file IDs, for a cancelled job to wait on. */
   incomplete: Set<string>
+  /** Fires when the job is cancelled: no write starts after it. */
+  cancel?: AbortSignal
   partTimeoutMs?: number
 }
 
@@ -127,10 +135,20 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   for (const o of outcomes) {
     if (!o.versionUpdate || inputs.dryRun) continue
     try {
+      throwIfCancelled(deps.cancel)
       await client.updateFileVersion(o.result.id!, o.versionUpdate)
     } catch (error) {
       report.failures.push(`version of ${o.result.name} (${o.result.id}): ${errorMessage(error)}`)
     }
+  }
+  if (report.failures.length > 0) {
+    fail(
+      new Error(
+        'Updating the version of reused files failed, so no benefit was changed and no earlier ' +
+          `version was deleted:\n  - ${report.failures.join('\n  - ')}`
+      ),
+      report
+    )
   }
 
   // 5. Swap new IDs into the named benefits, then delete unlisted earlier versions.
@@ -154,7 +172,7 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   if (report.failures.length > 0) {
     fail(
       new Error(
-        `Updating ${inputs.benefitIds.length ? 'benefits or ' : ''}versions failed` +
+        'Updating benefits failed' +
           `${inputs.replace ? ', so no earlier version was deleted' : ''}:\n  - ${report.failures.join('\n  - ')}`
       ),
       report
@@ -202,7 +220,7 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
       logger.info(`Would delete earlier version ${c.swap.result.name} (${c.id})`)
     return report
   }
-  const { deleted, failed: notDeleted } = await deleteFiles(client, toDelete)
+  const { deleted, failed: notDeleted } = await deleteFiles(client, toDelete, deps.cancel)
   for (const c of deleted) {
     record(c)
     logger.info(`Deleted earlier version ${c.swap.result.name} (${c.id})`)
@@ -233,7 +251,10 @@ async function processFile(
   const parts = layoutParts(file.size, partSize)
   const started = Date.now()
   try {
-    const hashes = await limits.hashLimiter.run(() => hashFile(file.path, file.size, parts))
+    const hashes = await limits.hashLimiter.run(() => {
+      throwIfCancelled(deps.cancel)
+      return hashFile(file.path, file.size, parts)
+    })
     lines.push(
       `path: ${file.relativePath}`,
       `size: ${file.size} bytes, ${parts.length} part(s) of ≤ ${partSize} bytes`,
@@ -288,6 +309,7 @@ async function processFile(
           pool: limits.pool,
           admission: limits.admission,
           incomplete: deps.incomplete,
+          cancel: deps.cancel,
           retry: deps.retry,
           logger: deps.logger,
           partTimeoutMs: deps.partTimeoutMs ?? 300_000,
@@ -366,9 +388,11 @@ async function updateBenefit(
   const newIds = new Set(swaps.map(s => s.newId))
   for (let attempt = 0; ; attempt++) {
     const benefit = dryRun ? planningCopy : await client.getBenefit(planningCopy.id)
-    const live = new Set(knownLive)
-    const unknown = benefit.properties.files.filter(id => !live.has(id) && !newIds.has(id))
-    if (unknown.length > 0) for (const f of await client.getFiles(unknown)) live.add(f.id)
+    // First try: IDs missing from the start-of-run listing are looked up. After a 422 (a listed
+    // file was deleted since), every listed ID is, since the listing itself is out of date.
+    const live = attempt === 0 ? new Set(knownLive) : new Set<string>()
+    const toCheck = benefit.properties.files.filter(id => !live.has(id) && !newIds.has(id))
+    if (toCheck.length > 0) for (const f of await client.getFiles(toCheck)) live.add(f.id)
     const change = swapBenefitFiles(benefit, swaps, live)
     if (change.droppedStale.length) {
       logger.warning(
@@ -379,6 +403,7 @@ async function updateBenefit(
     if (!change.changed) return change.files
     if (!dryRun) {
       try {
+        throwIfCancelled(deps.cancel)
         await client.patchBenefitFiles(change.benefitId, change.files, change.archived)
       } catch (error) {
         // A file listed there was deleted between our read and the PATCH: read again, once.

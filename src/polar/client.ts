@@ -244,19 +244,11 @@ export class PolarClient {
       if (response.statusCode !== options.expect) {
         throw new HttpStatus(response.statusCode, response.headers, text)
       }
-      if (!text) return undefined as T
+      if (options.expect === 204) return undefined as T
       try {
         return JSON.parse(text) as T
       } catch {
-        // Never echo the body: a create response holds presigned URLs.
-        throw new PolarApiError(
-          response.statusCode,
-          method,
-          route,
-          undefined,
-          'the response body is not JSON',
-          'A proxy or a wrong `api-url` may be answering instead of Polar.'
-        )
+        throw new UnreadableBody(response.statusCode)
       }
     }
 
@@ -266,6 +258,9 @@ export class PolarClient {
         retry,
         error => {
           lastFailureAmbiguous = !notSent(error)
+          // Polar acted but we cannot read what it did: only a call that can check first
+          // (`/uploaded`) may be sent again.
+          if (error instanceof UnreadableBody) return { retriable: !!options.beforeRetry }
           if (error instanceof HttpStatus) {
             const retryAfterMs = parseRetryAfter(error.headers['retry-after'])
             if (error.status === 429) {
@@ -287,13 +282,18 @@ export class PolarClient {
   }
 }
 
+/** A 2xx whose body is empty or not JSON. Never carries the body: a create's holds presigned URLs. */
+class UnreadableBody extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status} with a body that is not JSON`)
+  }
+}
+
 /** True when the request certainly did not reach Polar's handler (so a retry cannot duplicate it). */
 function notSent(error: unknown): boolean {
   if (error instanceof HttpStatus) return error.status === 429
   const code = (error as { code?: unknown }).code
-  return ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(
-    String(code)
-  )
+  return ['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN'].includes(String(code))
 }
 
 function describe(error: unknown): string {
@@ -301,6 +301,19 @@ function describe(error: unknown): string {
 }
 
 function toApiError(error: unknown, method: string, route: string): Error {
+  if (error instanceof UnreadableBody) {
+    return new PolarApiError(
+      error.status,
+      method,
+      route,
+      undefined,
+      'the response body is empty or not JSON',
+      'A proxy or a wrong `api-url` may be answering instead of Polar.' +
+        (method === 'POST' && route === '/v1/files/'
+          ? ' If Polar did create the file, that incomplete upload cannot be found or deleted without its ID.'
+          : '')
+    )
+  }
   if (!(error instanceof HttpStatus)) {
     if (error instanceof PolarApiError) return error
     return new PolarApiError(

@@ -1,5 +1,5 @@
 /** Multi-call operations both modes share, over PolarClient. */
-import { errorMessage, PlanError, PolarApiError } from '../errors.js'
+import { errorMessage, PlanError, PolarApiError, throwIfCancelled } from '../errors.js'
 import { mapSettled } from '../limiter.js'
 import type { PolarClient } from './client.js'
 import type { BenefitDownloadables } from './types.js'
@@ -31,9 +31,13 @@ export async function readAllBenefits(
 /** Deletes in a bounded pool with the client's retries; one failure does not stop the others. */
 export async function deleteFiles<T extends { id: string }>(
   client: PolarClient,
-  items: T[]
+  items: T[],
+  cancel?: AbortSignal
 ): Promise<{ deleted: T[]; failed: { item: T; reason: string }[] }> {
-  const results = await mapSettled(items, DELETE_CONCURRENCY, item => client.deleteFile(item.id))
+  const results = await mapSettled(items, DELETE_CONCURRENCY, item => {
+    throwIfCancelled(cancel)
+    return client.deleteFile(item.id)
+  })
   const deleted: T[] = []
   const failed: { item: T; reason: string }[] = []
   results.forEach((r, i) => {

@@ -4,9 +4,10 @@
  * of a 256 MiB upload 137 → 109 MiB).
  *
  * A buffer is reused only RING chunks later. undici asks for the next chunk only after the
- * socket took the previous one (written at once, or after 'drain'), so a chunk is long gone
- * when its buffer comes round again; were it not, S3 would refuse the part (its SHA-256 is
- * signed into the URL), never store wrong bytes.
+ * socket took the previous one (written at once, or after 'drain': a CHUNK is far above the
+ * socket's 16 KiB high-water mark, so a write that is not taken at once always waits for
+ * 'drain'). Keep CHUNK well above it. Were a chunk still queued when its buffer comes round,
+ * S3 would refuse the part (its SHA-256 is signed into the URL), never store wrong bytes.
  */
 import { open } from 'node:fs/promises'
 
@@ -47,9 +48,12 @@ export function rangeBody(filePath: string, start: number, end: number): RangeBo
         yield buffer.subarray(0, bytesRead)
       }
     } finally {
-      await handle.close()
-      finished = true
-      recycle()
+      try {
+        await handle.close()
+      } finally {
+        finished = true
+        recycle()
+      }
     }
   }
   return {

@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import type { Dispatcher } from 'undici'
-import { errorMessage, UrlExpiredError } from '../errors.js'
+import { errorMessage, throwIfCancelled, UrlExpiredError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Limiter } from '../limiter.js'
 import type { PolarClient } from '../polar/client.js'
@@ -29,8 +29,10 @@ export interface UploadContext {
    * most this many files' URLs wait behind other parts, never a whole release's.
    */
   admission: Limiter
-  /** IDs created but not yet completed or deleted: what a cancelled job must delete. */
+  /** IDs created but not yet completed or deleted: a cancelled job waits for this to empty. */
   incomplete: Set<string>
+  /** Fires when the job is cancelled: no new create, PUT or completion starts after it. */
+  cancel?: AbortSignal
   retry: RetryPolicy
   logger: Logger
   partTimeoutMs: number
@@ -52,6 +54,7 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
     const admitted = await ctx.admission.acquire()
     let created: FileUpload
     try {
+      throwIfCancelled(ctx.cancel)
       created = await createFor(ctx, job)
     } catch (error) {
       admitted()
@@ -60,7 +63,9 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
     ctx.incomplete.add(created.id)
     ctx.logger.debug(`${job.name}: created file ${created.id} (${job.parts.length} parts)`)
     try {
+      throwIfCancelled(ctx.cancel) // cancelled while the create was in flight
       const etags = await putParts(ctx, job, created, admitted)
+      throwIfCancelled(ctx.cancel)
       const done = await ctx.client.completeUpload(created.id, {
         id: created.upload.id,
         path: created.upload.path,
@@ -124,6 +129,8 @@ async function putParts(
   const byNumber = new Map(created.upload.parts.map(p => [p.number, p]))
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // one listener per part PUT in flight
+  const onCancel = () => abort.abort(ctx.cancel?.reason)
+  ctx.cancel?.addEventListener('abort', onCancel, { once: true })
   let started = 0
   const results = await Promise.allSettled(
     job.parts.map(range =>
@@ -156,6 +163,8 @@ async function putParts(
       })
     )
   )
+  ctx.cancel?.removeEventListener('abort', onCancel)
+  throwIfCancelled(ctx.cancel)
   const failed = results.find(r => r.status === 'rejected')
   if (failed) throw abort.signal.reason ?? (failed as PromiseRejectedResult).reason
   return results.map(r => (r as PromiseFulfilledResult<string>).value)

@@ -38,10 +38,10 @@ export async function runAction(
     workspace: string
     env?: Record<string, string>
     timeoutMs?: number
-    /** Send this signal after `ms`, as GitHub does when a job is cancelled. */
-    signal?: { ms: number; name: NodeJS.Signals }
-    /** Called while the action runs, `ms` after it started. */
-    during?: { ms: number; run: () => Promise<void> }
+    /** Send this signal once `when()` holds, as GitHub does when a job is cancelled. */
+    signal?: { when: () => boolean; name: NodeJS.Signals }
+    /** Run this once `when()` holds, while the action runs. */
+    during?: { when: () => boolean; run: () => Promise<void> }
   }
 ): Promise<ActionRun> {
   const state = mkdtempSync(join(tmpdir(), 'polar-run-'))
@@ -67,17 +67,30 @@ export async function runAction(
   child.stdout.on('data', d => (stdout += d))
   child.stderr.on('data', d => (stderr += d))
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-  const signal = options.signal
-  const signalTimer = signal && setTimeout(() => child.kill(signal.name), signal.ms)
-  const closed = new Promise<number>(res => child.on('close', c => res(c ?? -1)))
+  let exited = false
+  const closed = new Promise<number>(res =>
+    child.on('close', c => {
+      exited = true
+      res(c ?? -1)
+    })
+  )
+  // Poll the emulator's state so triggers fire at a point in the run, not after a fixed time.
+  const waitFor = async (when: () => boolean) => {
+    while (!exited && !when()) await new Promise(res => setTimeout(res, 10))
+    return !exited
+  }
+  const triggers: Promise<void>[] = []
+  if (options.signal) {
+    const { when, name } = options.signal
+    triggers.push(waitFor(when).then(alive => void (alive && child.kill(name))))
+  }
   if (options.during) {
-    const { ms, run } = options.during
-    await new Promise(res => setTimeout(res, ms))
-    await run()
+    const { when, run } = options.during
+    triggers.push(waitFor(when).then(alive => (alive ? run() : undefined)))
   }
   const code = await closed
+  await Promise.all(triggers)
   clearTimeout(timer)
-  if (signalTimer) clearTimeout(signalTimer)
   const outputs = parseOutputs(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
   return {

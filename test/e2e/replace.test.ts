@@ -73,7 +73,8 @@ describe('replace', () => {
       {
         workspace: workspace({ [name]: 'new build' }),
         during: {
-          ms: 1000,
+          // After planning read the benefit: once the first part is on its way to S3.
+          when: () => emu.log().some(e => e.target === 's3'),
           run: async () => {
             // Another job (or the owner) adds a file created after this run's listing, and
             // archives the manual.
@@ -96,6 +97,42 @@ describe('replace', () => {
     expect(benefit(ben.id).files).toEqual([f.id, manual.id, other])
     expect(benefit(ben.id).archived).toEqual({ [manual.id]: true })
     expect(run.stdout).not.toMatch(/no longer has/)
+  })
+
+  test('a listed file deleted between the re-read and the PATCH: 422, read again, PATCHed', async () => {
+    const name = `gone-${Date.now()}.zip`
+    const old = emu.seedFile({ name, createdAt: daysAgo(10) })
+    const manual = emu.seedFile({ name: 'manual-gone.pdf', createdAt: daysAgo(10) })
+    const ben = emu.seedBenefit({ files: [old.id, manual.id] })
+    // manual is deleted during the upload, after the start-of-run listing saw it alive: the
+    // first PATCH (built from that listing) gets 422, the second checks every ID and drops it.
+    emu.injectFault({ target: 's3', method: 'PUT', kind: 'delay', ms: 800 })
+    const run = await runAction(
+      { ...base(), files: name, 'benefit-ids': ben.id },
+      {
+        workspace: workspace({ [name]: 'v2' }),
+        during: {
+          when: () =>
+            emu.log().some(e => e.method === 'GET' && e.path === `/v1/benefits/${ben.id}`) &&
+            emu.log().some(e => e.target === 's3'),
+          run: async () => {
+            const res = await fetch(`${emu.apiUrl}/v1/files/${manual.id}`, {
+              method: 'DELETE',
+              headers: { authorization: `Bearer ${emu.token}` }
+            })
+            expect(res.status).toBe(204)
+          }
+        }
+      }
+    )
+    expect(run.code).toBe(0)
+    const [f] = run.json<FileOutput[]>('files')
+    expect(benefit(ben.id).files).toEqual([f.id])
+    expect(alive(old.id)).toBe(false)
+    const patches = emu
+      .log()
+      .filter(e => e.method === 'PATCH' && e.path === `/v1/benefits/${ben.id}`)
+    expect(patches.map(p => p.status)).toEqual([422, 200])
   })
 
   test('an earlier version that another benefit lists is kept, with a warning naming it', async () => {

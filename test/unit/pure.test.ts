@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { redact } from '../../src/log.js'
 import { Pacer } from '../../src/polar/pacer.js'
-import { parseRetryAfter, withRetry } from '../../src/retry.js'
+import { isNetworkError, parseRetryAfter, withRetry } from '../../src/retry.js'
 import { parseDuration, parseSize } from '../../src/units.js'
 import { hashFile, WORKER_THRESHOLD } from '../../src/upload/hash.js'
 import { renderName, splitName } from '../../src/upload/names.js'
@@ -151,6 +151,15 @@ describe('retry', () => {
     )
     expect(sleeps[0]).toBeGreaterThanOrEqual(3000)
   })
+  test('only network failures are retriable, also when wrapped as a cause', () => {
+    const coded = (code: string) => Object.assign(new Error(code), { code })
+    expect(isNetworkError(coded('ECONNRESET'))).toBe(true)
+    expect(isNetworkError(coded('UND_ERR_HEADERS_TIMEOUT'))).toBe(true)
+    expect(isNetworkError(new Error('fetch failed', { cause: coded('ECONNREFUSED') }))).toBe(true)
+    expect(isNetworkError(coded('UND_ERR_DESTROYED'))).toBe(false) // our own closed client
+    expect(isNetworkError(coded('UND_ERR_ABORTED'))).toBe(false)
+    expect(isNetworkError(new TypeError('bad argument'))).toBe(false)
+  })
   test('Retry-After as seconds or date', () => {
     expect(parseRetryAfter('2')).toBe(2000)
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4000)).toBe(6000)
@@ -229,7 +238,7 @@ describe('hashFile above the worker threshold', () => {
 })
 
 describe('rangeBody', () => {
-  test('yields exactly the bytes of [start, end), reusing its buffers only after release', async () => {
+  test('yields exactly the bytes of [start, end)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'body-'))
     const file = join(dir, 'f.bin')
     const data = randomBytes(3 * MIB + 12345)
@@ -248,6 +257,29 @@ describe('rangeBody', () => {
     expect(hash.digest('hex')).toBe(
       createHash('sha256').update(data.subarray(start, end)).digest('hex')
     )
+  })
+  test('buffers come round every 4 chunks, and a ring is shared only after release', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'body-'))
+    const file = join(dir, 'f.bin')
+    writeFileSync(file, randomBytes(2 * MIB))
+    const first = rangeBody(file, 0, 2 * MIB)
+    const buffers: ArrayBufferLike[] = []
+    for await (const chunk of first.body) buffers.push(chunk.buffer)
+    expect(buffers).toHaveLength(8) // 256 KiB chunks
+    expect(buffers[4]).toBe(buffers[0])
+    expect(new Set(buffers.slice(0, 4)).size).toBe(4)
+    const meanwhile = rangeBody(file, 0, MIB) // before release: its own ring
+    const next = async (b: ReturnType<typeof rangeBody>) => {
+      const it = b.body[Symbol.asyncIterator]()
+      const chunk = (await it.next()).value as Buffer
+      await it.return?.(undefined)
+      b.release()
+      return chunk.buffer
+    }
+    expect(await next(meanwhile)).not.toBe(buffers[0])
+    first.release()
+    const later = rangeBody(file, 0, MIB) // after release: the first ring again
+    expect(await next(later)).toBe(buffers[0])
   })
   test('a file that shrank is an error, not a short body', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'body-'))
