@@ -313,7 +313,8 @@ async function processFile(
           retry: deps.retry,
           logger: deps.logger,
           partTimeoutMs: deps.partTimeoutMs ?? 300_000,
-          onBytes: bytes => deps.progress.add(file.name, bytes)
+          onBytes: bytes => deps.progress.add(file.name, bytes),
+          onRestart: () => deps.progress.start(file.name, file.size)
         },
         {
           path: file.path,

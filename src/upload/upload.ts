@@ -37,6 +37,8 @@ export interface UploadContext {
   logger: Logger
   partTimeoutMs: number
   onBytes?: (bytes: number) => void
+  /** The file starts over (expired URLs): progress counts from zero again. */
+  onRestart?: () => void
 }
 
 export interface UploadJob {
@@ -87,6 +89,7 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
             `${job.name}: the presigned upload URLs expired before every part was sent; ` +
               'starting this file again with new URLs.'
           )
+          ctx.onRestart?.()
           continue
         }
         throw new UrlExpiredError(

@@ -115,14 +115,5 @@ export function parseOutputs(text: string): Record<string, string> {
   return out
 }
 
-export interface FileOutput {
-  id: string | null
-  name: string
-  path: string
-  size: number
-  mime_type: string
-  sha256: string
-  version: string | null
-  status: string
-  replaced_ids: string[]
-}
+/** One entry of the `files` output: the action's own type. */
+export type { FileResult as FileOutput } from '../../src/report.js'
