@@ -1,10 +1,12 @@
 /** The test controls of INTERFACE.md: faults, latency, URL expiry, log, state, seeding, HTTP routes, CLI. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { startEmulator, type Emulator } from './index.js'
+import { SHARED_OPENAPI_PATH, VENDORED_OPENAPI_PATH } from './openapi.js'
 import { api, createFile, putAll, putPart, sha256b64, uploadFile } from './helpers.js'
 
 let emu: Emulator
@@ -310,4 +312,13 @@ describe('CLI', () => {
     const [code] = (await once(child, 'exit')) as [number | null]
     expect(code).toBe(0)
   }, 20000)
+})
+
+describe('OpenAPI document', () => {
+  test('the vendored copy equals ../shared/polar-openapi-files.json when that is present', () => {
+    if (!existsSync(SHARED_OPENAPI_PATH)) return // a clone without shared/: only the copy exists
+    expect(readFileSync(VENDORED_OPENAPI_PATH, 'utf8')).toBe(
+      readFileSync(SHARED_OPENAPI_PATH, 'utf8')
+    )
+  })
 })

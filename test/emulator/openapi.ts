@@ -2,7 +2,7 @@
  * Polar's OpenAPI document, compiled with ajv: every request the emulator accepts and every
  * response it sends is checked against it, so the emulator cannot drift from the real API.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
@@ -16,10 +16,17 @@ export interface ValidationIssue {
   ctx?: Record<string, unknown>
 }
 
-/** Repo root = two levels above this file; CI clones `shared/` beside the repo. */
+/** The project's reference copy: `shared/` beside the repo (as CI lays it out). */
+export const SHARED_OPENAPI_PATH = fileURLToPath(
+  new URL('../../../shared/polar-openapi-files.json', import.meta.url)
+)
+/** A copy kept in the repo, for clones without `shared/` (GitHub's CI); a test keeps it equal. */
+export const VENDORED_OPENAPI_PATH = fileURLToPath(
+  new URL('./polar-openapi-files.json', import.meta.url)
+)
 export const OPENAPI_PATH: string =
   process.env.POLAR_OPENAPI_PATH ??
-  fileURLToPath(new URL('../../../shared/polar-openapi-files.json', import.meta.url))
+  (existsSync(SHARED_OPENAPI_PATH) ? SHARED_OPENAPI_PATH : VENDORED_OPENAPI_PATH)
 
 interface OpenApiParameter {
   name: string
