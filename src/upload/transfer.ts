@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { PartUploadError, UrlExpiredError } from '../errors.js'
 import { describeError, redact, type Logger } from '../log.js'
-import { isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
+import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import type { UploadPart } from '../polar/types.js'
 import { rangeBody } from './body.js'
 
@@ -115,7 +115,8 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
       (error, n, wait) =>
         options.logger.info(
           `${label}: part ${part.number}: ${describePut(error)}; retry ${n}/${options.retry.retries} in ${(wait / 1000).toFixed(1)} s`
-        )
+        ),
+      ms => delay(ms, options.signal)
     )
   } catch (error) {
     if (error instanceof UrlExpiredError) throw error
