@@ -1,4 +1,5 @@
 /** Raw-HTTP helpers for the emulator's contract tests (no action code involved). */
+import type { UploadPartOut } from './serialize.js'
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { request, type Dispatcher } from 'undici'
@@ -110,15 +111,8 @@ export function partsFor(content: Buffer, partSize: number): PartSpec[] {
   return parts
 }
 
-export interface UploadPart {
-  number: number
-  chunk_start: number
-  chunk_end: number
-  checksum_sha256_base64: string | null
-  url: string
-  expires_at: string
-  headers: Record<string, string>
-}
+/** The emulator's own answer shape for an upload part. */
+export type UploadPart = UploadPartOut
 export interface FileUploadJson {
   id: string
   path: string
