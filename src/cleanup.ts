@@ -82,7 +82,6 @@ export async function runCleanup(
   )
   report.kept = decision.kept
   const record = (f: FileRead) => {
-    report.deletedIds.push(f.id)
     report.deleted.push({ id: f.id, name: f.name, created_at: f.created_at })
   }
   if (inputs.dryRun) {

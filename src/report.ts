@@ -27,7 +27,6 @@ export interface RunReport {
   mode: 'upload' | 'cleanup'
   dryRun: boolean
   files: FileResult[]
-  deletedIds: string[]
   /** Deleted (or, in a dry run, to delete) with their names, for the summary. */
   deleted: { id: string; name: string; created_at?: string }[]
   kept: KeptFile[]
@@ -46,7 +45,6 @@ export function emptyReport(mode: 'upload' | 'cleanup', dryRun: boolean): RunRep
     mode,
     dryRun,
     files: [],
-    deletedIds: [],
     deleted: [],
     kept: [],
     patchedBenefits: [],
@@ -73,7 +71,7 @@ export function setOutputs(report: RunReport): void {
     replaced_ids: f.replaced_ids
   }))
   core.setOutput('files', JSON.stringify(files))
-  core.setOutput('deleted-ids', JSON.stringify(report.deletedIds))
+  core.setOutput('deleted-ids', JSON.stringify(report.deleted.map(d => d.id)))
 }
 
 export async function writeSummary(report: RunReport): Promise<void> {
@@ -152,7 +150,7 @@ export function totalLine(report: RunReport): string {
           `${report.patchedBenefits.length} benefit(s) ${report.dryRun ? 'to update' : 'updated'}`
         ]
       : []
-  parts.push(`${report.deletedIds.length} ${report.dryRun ? 'to delete' : 'deleted'}`)
+  parts.push(`${report.deleted.length} ${report.dryRun ? 'to delete' : 'deleted'}`)
   if (report.kept.length) parts.push(`${report.kept.length} kept`)
   if (report.failures.length) parts.push(`${report.failures.length} failed`)
   return parts.join(', ')

@@ -206,7 +206,6 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
 
   const byId = new Map(existing.map(f => [f.id, f]))
   const record = (c: (typeof candidates)[number]) => {
-    report.deletedIds.push(c.id)
     report.deleted.push({
       id: c.id,
       name: c.swap.result.name,
