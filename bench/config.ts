@@ -15,6 +15,10 @@ export interface BenchConfig {
   /** small_N: the emulator's added API latency and both sides' requests-per-minute budget. */
   latencyMs: number
   ratePerMinute: number
+  /** matrix_RxF: R concurrent runs of F files, one benefit, one shared budget. */
+  matrixRuns: number
+  matrixFiles: number
+  matrixRatePerMinute: number
   coldRuns: number
   /** Cold-start target (ms): the baseline of the cold_start ratio. */
   coldTargetMs: number
@@ -40,6 +44,9 @@ export const FULL: BenchConfig = {
   rssRuns: 3,
   smallCount: 100,
   smallRuns: 3,
+  matrixRuns: 4,
+  matrixFiles: 15,
+  matrixRatePerMinute: 100,
   coldRuns: 5
 }
 
@@ -54,5 +61,8 @@ export const SMOKE: BenchConfig = {
   rssRuns: 3,
   smallCount: 10,
   smallRuns: 3,
+  matrixRuns: 2,
+  matrixFiles: 3,
+  matrixRatePerMinute: 600,
   coldRuns: 3
 }

@@ -50,6 +50,17 @@ export class PartUploadError extends Error {
   }
 }
 
+/** Other writers kept overwriting a benefit, so this run's swap could not be made to hold. */
+export class BenefitConflictError extends Error {
+  override readonly name = 'BenefitConflictError'
+  constructor(
+    readonly benefitId: string,
+    message: string
+  ) {
+    super(`Benefit ${benefitId}: ${message}`)
+  }
+}
+
 /** The presigned URLs expired (or would) before every part could be sent. */
 export class UrlExpiredError extends Error {
   override readonly name = 'UrlExpiredError'

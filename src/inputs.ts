@@ -21,6 +21,7 @@ export interface Inputs {
   token: string
   mode: Mode
   patterns: string[]
+  includeHiddenFiles: boolean
   workingDirectory: string
   ifNoFilesFound: 'error' | 'warn' | 'ignore'
   nameTemplate: string
@@ -55,8 +56,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   if (!token) {
     throw new InputError(
       'token',
-      'is required. Pass a Polar organization access token, e.g. `token: ${{ secrets.POLAR_TOKEN }}`, ' +
-        'or the token output of polarsource/actions/auth.'
+      'is required. Pass a Polar organization access token kept as a secret, e.g. ' +
+        '`token: ${{ secrets.POLAR_TOKEN }}`.'
     )
   }
   if (/\s/.test(token)) {
@@ -181,6 +182,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     token,
     mode,
     patterns,
+    includeHiddenFiles: bool(get, 'include-hidden-files', false),
     workingDirectory,
     ifNoFilesFound: oneOf(get, 'if-no-files-found', ['error', 'warn', 'ignore'] as const, 'error'),
     nameTemplate,

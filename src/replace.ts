@@ -1,30 +1,58 @@
 /**
- * Replace planning, pure: which earlier versions each new file replaces, how each benefit's
- * file list changes, and which earlier versions may be deleted (none that a benefit lists).
+ * Replace rules, pure: which same-name files are earlier versions of the file a run publishes
+ * (created before it, and not a higher version), which are newer, which existing file an
+ * unchanged upload reuses, and what its version label becomes.
  */
-import type { BenefitDownloadables, FileRead } from './polar/types.js'
+import semver from 'semver'
+import type { FileRead } from './polar/types.js'
 
-export interface NewFile {
-  /** The uploaded or reused file's ID (null in a dry run for a file not uploaded yet). */
+/** The file a run publishes under a name: uploaded, reused, or (dry run) not created yet. */
+export interface Published {
   id: string | null
   name: string
-  /** The uploaded or reused file's created_at; null in a dry run (not created yet: newer than all). */
+  /** null in a dry run for a file not uploaded yet: newer than everything that exists. */
   createdAt: string | null
+  version: string | null
 }
 
 /**
- * Earlier versions of `file`: completed downloadable files of the same name, older than it,
- * except itself. A newer one (a concurrent run's) is never an earlier version.
+ * Compares two version labels as semver (an optional leading `v`): negative, 0 or positive;
+ * null when either is missing or not semver (then only created-at order can tell).
  */
-export function earlierVersions(file: NewFile, existing: FileRead[]): FileRead[] {
+export function compareVersions(a: string | null, b: string | null): number | null {
+  const pa = a ? semver.parse(a.replace(/^v/i, '')) : null
+  const pb = b ? semver.parse(b.replace(/^v/i, '')) : null
+  return pa && pb ? semver.compare(pa, pb) : null
+}
+
+/**
+ * `existing` is an earlier version of `mine`: the same downloadable name, created before it,
+ * and not a higher version (a backport or a re-run of an old tag must not take the newest
+ * download away). Everything else with that name is newer and left alone.
+ */
+export function isEarlier(existing: FileRead, mine: Published): boolean {
+  if (existing.service !== 'downloadable' || existing.name !== mine.name) return false
+  if (existing.id === mine.id) return false
+  const order = compareVersions(existing.version, mine.version)
+  if (order !== null && order > 0) return false
+  return mine.createdAt === null || Date.parse(existing.created_at) < Date.parse(mine.createdAt)
+}
+
+/** Same-name files that a higher version protects from `mine` (reported as kept). */
+export function higherVersions(mine: Published, existing: FileRead[]): FileRead[] {
+  return existing.filter(
+    f =>
+      f.service === 'downloadable' &&
+      f.name === mine.name &&
+      f.id !== mine.id &&
+      (compareVersions(f.version, mine.version) ?? 0) > 0
+  )
+}
+
+/** Earlier versions of `mine` among `existing`, oldest first. */
+export function earlierVersions(mine: Published, existing: FileRead[]): FileRead[] {
   return existing
-    .filter(
-      f =>
-        f.service === 'downloadable' &&
-        f.name === file.name &&
-        f.id !== file.id &&
-        (file.createdAt === null || Date.parse(f.created_at) < Date.parse(file.createdAt))
-    )
+    .filter(f => isEarlier(f, mine))
     .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at))
 }
 
@@ -47,61 +75,11 @@ export function findUnchanged(
     .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at))[0]
 }
 
-export interface Swap {
-  /** New ID → the IDs it replaces. */
-  newId: string
-  replacedIds: string[]
-}
-
-export interface BenefitChange {
-  benefitId: string
-  before: string[]
-  files: string[]
-  archived: Record<string, boolean>
-  /** IDs dropped because Polar no longer has the file (a PATCH that kept them would fail). */
-  droppedStale: string[]
-  changed: boolean
-}
-
 /**
- * Each replaced ID takes its new ID at the same position (the first one it meets); new IDs that
- * replace nothing are appended; duplicates removed; `archived` kept, minus removed IDs.
+ * The label a reused file should carry: this run's version, unless there is none, it is the
+ * same, or it would lower a higher one (a backport reusing the newest release's file).
  */
-export function swapBenefitFiles(
-  benefit: BenefitDownloadables,
-  swaps: Swap[],
-  liveIds: Set<string>
-): BenefitChange {
-  const before = benefit.properties.files
-  const replacedBy = new Map<string, string>()
-  const newIds = new Set(swaps.map(s => s.newId))
-  for (const s of swaps) for (const old of s.replacedIds) replacedBy.set(old, s.newId)
-
-  const droppedStale: string[] = []
-  const out: string[] = []
-  for (const id of before) {
-    const next = replacedBy.get(id) ?? id
-    if (!liveIds.has(next) && !newIds.has(next)) {
-      droppedStale.push(id)
-      continue
-    }
-    if (!out.includes(next)) out.push(next)
-  }
-  for (const s of swaps) if (!out.includes(s.newId)) out.push(s.newId)
-
-  const kept = new Set(out)
-  const archived: Record<string, boolean> = {}
-  for (const [id, value] of Object.entries(benefit.properties.archived ?? {})) {
-    if (kept.has(id)) archived[id] = value
-  }
-  const changed =
-    out.length !== before.length ||
-    out.some((id, i) => id !== before[i]) ||
-    Object.keys(archived).length !== Object.keys(benefit.properties.archived ?? {}).length
-  return { benefitId: benefit.id, before, files: out, archived, droppedStale, changed }
-}
-
-/** Benefits (by ID) whose file list still holds `id`. */
-export function benefitsListing(id: string, benefits: { id: string; files: string[] }[]): string[] {
-  return benefits.filter(b => b.files.includes(id)).map(b => b.id)
+export function relabel(current: string | null, wanted: string | null): string | null {
+  if (!wanted || wanted === current) return null
+  return (compareVersions(current, wanted) ?? -1) > 0 ? null : wanted
 }

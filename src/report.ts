@@ -32,6 +32,8 @@ export interface RunReport {
   kept: KeptFile[]
   patchedBenefits: { id: string; before: string[]; after: string[] }[]
   failures: string[]
+  /** Matched files left out for being hidden (see include-hidden-files). */
+  hiddenSkipped: number
 }
 
 export const coreLogger: Logger = {
@@ -48,7 +50,8 @@ export function emptyReport(mode: 'upload' | 'cleanup', dryRun: boolean): RunRep
     deleted: [],
     kept: [],
     patchedBenefits: [],
-    failures: []
+    failures: [],
+    hiddenSkipped: 0
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * Upload mode: plan → hash → upload (or reuse) → update benefits → delete earlier versions.
+ * Upload mode, as a sequence of phases whose results flow one way:
+ *   prepare (local plan, then reads) → publish (hash, upload or reuse) → relabel reused files →
+ *   swap into benefits (until each swap holds) → retire earlier versions (then verify again).
  * Inputs, files, the named benefits and (for replace) benefits:read are all checked before
- * the first write; any failed upload means no benefit is touched and nothing is deleted.
+ * the first write; a failed upload means no benefit is touched and nothing is deleted.
  */
 import type { Dispatcher } from 'undici'
 import {
@@ -17,25 +19,14 @@ import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
 import { deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
-import {
-  benefitsListing,
-  earlierVersions,
-  findUnchanged,
-  swapBenefitFiles,
-  type Swap
-} from './replace.js'
-import { emptyReport, type FileResult, type RunReport } from './report.js'
+import { Catalog, converge, planSwap, stillHolds, type Mine } from './benefits.js'
+import { earlierVersions, higherVersions, isEarlier } from './replace.js'
+import { emptyReport, type RunReport } from './report.js'
 import type { RetryPolicy } from './retry.js'
-import { hashFile } from './upload/hash.js'
-import { effectivePartSize, layoutParts } from './upload/parts.js'
-import { planFiles, type PlannedFile } from './upload/plan.js'
-import { uploadFile } from './upload/upload.js'
+import { planFiles, type Plan } from './upload/plan.js'
+import { publishFile, type Limits, type Outcome, type ProgressSink } from './upload/publish.js'
 
-export interface ProgressSink {
-  start(name: string, total: number): void
-  add(name: string, bytes: number): void
-  finish(name: string): void
-}
+export type { ProgressSink }
 
 export interface UploadDeps {
   client: PolarClient
@@ -57,288 +48,384 @@ export interface UploadDeps {
 const HASH_CONCURRENCY = 1
 // Files created ahead of their parts getting PUT slots (see UploadContext.admission).
 const FILES_AHEAD = 2
+/** Retire rounds: delete, verify this run's swaps, re-apply what another job undid, again. */
+const RETIRE_ROUNDS = 3
 
-interface Outcome {
-  result: FileResult
-  createdAt: string | null
-  /** A reused file whose version label is to be updated once every upload has succeeded. */
-  versionUpdate?: string
+/** What every phase after `prepare` works from. */
+interface Prepared {
+  plan: Plan
+  /** Every file of the organization at the start of the run. */
+  existing: FileRead[]
+  /** The benefits in `benefit-ids`, as first read. */
+  targets: BenefitDownloadables[]
+  /** Every downloadables benefit (read when replacing: proves benefits:read before writes). */
+  allBenefits: BenefitDownloadables[]
+  catalog: Catalog
 }
 
 /** Failed runs still carry what they did, for the outputs and the summary. */
-function fail(error: Error, report: RunReport): never {
-  throw Object.assign(error, { report })
+function withReport(error: unknown, report: RunReport): never {
+  throw Object.assign(error instanceof Error ? error : new Error(String(error)), { report })
 }
 
 export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunReport> {
-  const { client, logger } = deps
   const report = emptyReport('upload', inputs.dryRun)
+  try {
+    const prepared = await prepare(inputs, deps, report)
+    if (prepared.plan.files.length === 0) return report
+    const outcomes = await publish(inputs, deps, prepared, report)
+    await relabelReused(inputs, deps, outcomes, report)
+    const mine = publishedFiles(outcomes, prepared.catalog)
+    await swapIntoBenefits(inputs, deps, prepared, mine, report)
+    if (inputs.replace) await retireEarlier(inputs, deps, prepared, mine, report)
+    return report
+  } catch (error) {
+    withReport(error, report)
+  }
+}
 
-  // The file list is a read that every later step needs: start it while the disk is scanned.
+/** The local plan first (a bad path must not show up as an API error), then the reads. */
+async function prepare(inputs: Inputs, deps: UploadDeps, report: RunReport): Promise<Prepared> {
+  const { client, logger } = deps
+  // The file list is a read every later step needs: start it while the disk is scanned.
   const needExisting =
     inputs.replace || inputs.ifUnchanged === 'skip' || inputs.benefitIds.length > 0
   const listing = needExisting ? client.listFiles() : Promise.resolve([] as FileRead[])
   listing.catch(() => undefined) // observed below; a planning error must not leave it unhandled
 
-  // 1. Local plan.
-  const planned = await planFiles(inputs)
-  if (planned.length === 0) {
-    const message = `No files matched the patterns in \`files\` (${inputs.patterns.join(', ')}) under ${inputs.workingDirectory}.`
-    if (inputs.ifNoFilesFound === 'error') {
-      throw new InputError(
-        'files',
-        `${message.slice(0, -1)}. Check the paths, or set if-no-files-found: warn.`
-      )
-    }
-    if (inputs.ifNoFilesFound === 'warn') logger.warning(message)
-    else logger.info(message)
-    return report
+  const plan = await planFiles(inputs)
+  if (plan.hiddenSkipped > 0) {
+    logger.info(
+      `Skipped ${plan.hiddenSkipped} hidden file(s) (a name or folder starting with '.'); ` +
+        'set include-hidden-files: true to publish them.'
+    )
   }
-
-  // 2. Reads: existing files, the named benefits, and (to protect customers) every benefit.
-  const existing = await listing
-  const targets = await readTargetBenefits(client, inputs.benefitIds)
-  const names = new Set(planned.map(p => p.name))
-  const hasEarlier = existing.some(f => f.service === 'downloadable' && names.has(f.name))
+  if (plan.unmatchedMessage) {
+    if (inputs.ifNoFilesFound === 'warn') logger.warning(plan.unmatchedMessage)
+    else logger.info(plan.unmatchedMessage)
+  }
+  report.hiddenSkipped = plan.hiddenSkipped
+  const existing = plan.files.length > 0 ? await listing : []
+  const targets = plan.files.length > 0 ? await readTargetBenefits(client, inputs.benefitIds) : []
   const allBenefits =
-    inputs.replace && hasEarlier ? await readAllBenefits(client, 'replace', 'replace: false') : []
+    plan.files.length > 0 && inputs.replace
+      ? await readAllBenefits(client, 'replace', 'replace: false')
+      : []
+  return { plan, existing, targets, allBenefits, catalog: new Catalog(client, existing) }
+}
 
-  // 3. Hash, then upload or reuse, every file; one file's failure does not stop the others.
-  const limits = {
-    hashLimiter: new Limiter(HASH_CONCURRENCY),
+/** Hash, then upload or reuse, every file; one file's failure does not stop the others. */
+async function publish(
+  inputs: Inputs,
+  deps: UploadDeps,
+  { plan, existing }: Prepared,
+  report: RunReport
+): Promise<Outcome[]> {
+  const limits: Limits = {
+    hash: new Limiter(HASH_CONCURRENCY),
     admission: new Limiter(FILES_AHEAD),
     pool: new Limiter(inputs.concurrency)
   }
+  const options = {
+    version: inputs.version,
+    partSize: inputs.partSize,
+    reuseUnchanged: inputs.ifUnchanged === 'skip',
+    dryRun: inputs.dryRun
+  }
   const settled = await Promise.allSettled(
-    planned.map(file => processFile(file, inputs, deps, existing, limits))
+    plan.files.map(file => publishFile(file, options, existing, limits, deps))
   )
   const outcomes: Outcome[] = []
   const failed: { subject: string; error: unknown }[] = []
   settled.forEach((s, i) => {
     if (s.status === 'fulfilled') outcomes.push(s.value)
-    else failed.push({ subject: planned[i].relativePath, error: s.reason })
+    else failed.push({ subject: plan.files[i].relativePath, error: s.reason })
   })
   report.files = outcomes.map(o => o.result)
   if (failed.length > 0) {
     report.failures.push(...failed.map(f => `${f.subject}: ${errorMessage(f.error)}`))
-    fail(
-      new AggregateFailure(
-        `${failed.length} of ${planned.length} file(s) failed to upload; ` +
-          'no benefit was changed and no earlier version was deleted.',
-        failed
-      ),
-      report
+    throw new AggregateFailure(
+      `${failed.length} of ${plan.files.length} file(s) failed to upload; ` +
+        'no benefit was changed and no earlier version was deleted.',
+      failed
     )
   }
+  return outcomes
+}
 
-  // 4. Version labels of reused files, now that every upload has succeeded.
+/** Version labels of reused files, now that every upload has succeeded. */
+async function relabelReused(
+  inputs: Inputs,
+  deps: UploadDeps,
+  outcomes: Outcome[],
+  report: RunReport
+): Promise<void> {
+  if (inputs.dryRun) return
   for (const o of outcomes) {
-    if (!o.versionUpdate || inputs.dryRun) continue
+    if (!o.relabel) continue
     try {
       throwIfCancelled(deps.cancel)
-      await client.updateFileVersion(o.result.id!, o.versionUpdate)
+      await deps.client.updateFileVersion(o.result.id!, o.relabel)
+      o.result.version = o.relabel // only now is it true
     } catch (error) {
       report.failures.push(`version of ${o.result.name} (${o.result.id}): ${errorMessage(error)}`)
     }
   }
   if (report.failures.length > 0) {
-    fail(
-      new Error(
-        'Updating the version of reused files failed, so no benefit was changed and no earlier ' +
-          `version was deleted:\n  - ${report.failures.join('\n  - ')}`
-      ),
-      report
+    throw new Error(
+      'Updating the version of reused files failed, so no benefit was changed and no earlier ' +
+        `version was deleted:\n  - ${report.failures.join('\n  - ')}`
     )
   }
-
-  // 5. Swap new IDs into the named benefits, then delete unlisted earlier versions.
-  const swaps = outcomes.map(o => ({
-    result: o.result,
-    newId: o.result.id ?? `(new ${o.result.name})`,
-    replacedIds: earlierVersions(
-      { id: o.result.id, name: o.result.name, createdAt: o.createdAt },
-      existing
-    ).map(f => f.id)
-  }))
-  const liveIds = new Set(existing.map(f => f.id))
-  const after = new Map<string, string[]>()
-  for (const target of targets) {
-    try {
-      after.set(target.id, await updateBenefit(target, swaps, liveIds, inputs.dryRun, deps, report))
-    } catch (error) {
-      report.failures.push(`benefit ${target.id}: ${errorMessage(error)}`)
-    }
-  }
-  if (report.failures.length > 0) {
-    fail(
-      new Error(
-        'Updating benefits failed' +
-          `${inputs.replace ? ', so no earlier version was deleted' : ''}:\n  - ${report.failures.join('\n  - ')}`
-      ),
-      report
-    )
-  }
-  if (!inputs.replace) return report
-
-  const candidates = swaps.flatMap(s => s.replacedIds.map(id => ({ id, swap: s })))
-  if (candidates.length === 0) return report
-  // Re-read benefits right before deleting, so a benefit changed meanwhile still protects its files.
-  const benefitsNow = inputs.dryRun
-    ? allBenefits.map(b => ({ id: b.id, files: after.get(b.id) ?? b.properties.files }))
-    : (await readAllBenefits(client, 'replace', 'replace: false')).map(b => ({
-        id: b.id,
-        files: b.properties.files
-      }))
-  const toDelete: typeof candidates = []
-  for (const c of candidates) {
-    const listedIn = benefitsListing(c.id, benefitsNow)
-    if (listedIn.length === 0) {
-      toDelete.push(c)
-      continue
-    }
-    const reason = `still in benefit ${listedIn.join(', ')}`
-    report.kept.push({ id: c.id, name: c.swap.result.name, reason })
-    logger.warning(
-      `Kept ${c.swap.result.name} (${c.id}): it is ${reason}. Add that benefit to ` +
-        '`benefit-ids` so the new file takes its place, or remove the file from the benefit in Polar.'
-    )
-  }
-
-  const byId = new Map(existing.map(f => [f.id, f]))
-  const record = (c: (typeof candidates)[number]) => {
-    report.deleted.push({
-      id: c.id,
-      name: c.swap.result.name,
-      created_at: byId.get(c.id)?.created_at
-    })
-    c.swap.result.replaced_ids.push(c.id)
-  }
-  if (inputs.dryRun) {
-    toDelete.forEach(record)
-    for (const c of toDelete)
-      logger.info(`Would delete earlier version ${c.swap.result.name} (${c.id})`)
-    return report
-  }
-  const { deleted, failed: notDeleted } = await deleteFiles(client, toDelete, deps.cancel)
-  for (const c of deleted) {
-    record(c)
-    logger.info(`Deleted earlier version ${c.swap.result.name} (${c.id})`)
-  }
-  if (notDeleted.length > 0) {
-    const lines = notDeleted.map(f => `${f.item.swap.result.name} (${f.item.id}): ${f.reason}`)
-    report.failures.push(...lines.map(l => `not deleted: ${l}`))
-    fail(
-      new Error(
-        `Uploads succeeded, but ${lines.length} earlier version(s) could not be deleted ` +
-          `(delete them in Polar, or re-run):\n  - ${lines.join('\n  - ')}`
-      ),
-      report
-    )
-  }
-  return report
 }
 
-async function processFile(
-  file: PlannedFile,
+/** The files this run publishes, as the swap and replace rules see them. */
+function publishedFiles(outcomes: Outcome[], catalog: Catalog): Mine[] {
+  return outcomes.map(({ result, createdAt }) => {
+    const mine: Mine = {
+      id: result.id ?? `(new ${result.name})`,
+      name: result.name,
+      createdAt,
+      version: result.version
+    }
+    if (result.id === null) {
+      // A dry run's file that does not exist yet: known to the swap rules, never looked up.
+      catalog.add({
+        id: mine.id,
+        name: mine.name,
+        service: 'downloadable',
+        version: mine.version,
+        created_at: new Date(8.64e15).toISOString(),
+        is_uploaded: true
+      } as FileRead)
+    }
+    return mine
+  })
+}
+
+/** Swap the new IDs into each benefit of `benefit-ids`, until a fresh read shows it holding. */
+async function swapIntoBenefits(
   inputs: Inputs,
   deps: UploadDeps,
-  existing: FileRead[],
-  limits: { hashLimiter: Limiter; admission: Limiter; pool: Limiter }
-): Promise<Outcome> {
-  const lines: string[] = []
-  const partSize = effectivePartSize(file.size, inputs.partSize)
-  const parts = layoutParts(file.size, partSize)
-  const started = Date.now()
-  try {
-    const hashes = await limits.hashLimiter.run(() => {
-      throwIfCancelled(deps.cancel)
-      return hashFile(file.path, file.size, parts)
-    })
-    lines.push(
-      `path: ${file.relativePath}`,
-      `size: ${file.size} bytes, ${parts.length} part(s) of ≤ ${partSize} bytes`,
-      `sha256: ${hashes.sha256Hex}`
-    )
-    const base: Omit<FileResult, 'id' | 'status'> = {
-      name: file.name,
-      path: file.relativePath,
-      size: file.size,
-      mime_type: file.mimeType,
-      sha256: hashes.sha256Hex,
-      version: inputs.version,
-      replaced_ids: []
-    }
-    const reuse =
-      inputs.ifUnchanged === 'skip'
-        ? findUnchanged(file.name, hashes.sha256Hex, existing)
-        : undefined
-
-    if (reuse) {
-      lines.push(`unchanged: reusing ${reuse.id} (same name and SHA-256)`)
-      const versionUpdate =
-        inputs.version && inputs.version !== reuse.version ? inputs.version : undefined
-      if (versionUpdate) {
-        lines.push(
-          `version ${reuse.version ?? '(none)'} → ${versionUpdate}${inputs.dryRun ? ' (planned)' : ''}`
-        )
-      }
-      return {
-        result: {
-          ...base,
-          id: reuse.id,
-          version: versionUpdate ?? reuse.version,
-          status: inputs.dryRun ? 'planned' : 'unchanged'
-        },
-        createdAt: reuse.created_at,
-        versionUpdate
-      }
-    }
-    if (inputs.dryRun) {
-      lines.push('would upload (dry run)')
-      return { result: { ...base, id: null, status: 'planned' }, createdAt: null }
-    }
-
-    deps.progress.start(file.name, file.size)
-    let read: FileRead
+  { targets, catalog }: Prepared,
+  mine: Mine[],
+  report: RunReport
+): Promise<void> {
+  for (const target of targets) {
     try {
-      read = await uploadFile(
-        {
-          client: deps.client,
-          s3: deps.s3,
-          pool: limits.pool,
-          admission: limits.admission,
-          incomplete: deps.incomplete,
-          cancel: deps.cancel,
-          retry: deps.retry,
-          logger: deps.logger,
-          partTimeoutMs: deps.partTimeoutMs ?? 300_000,
-          onBytes: bytes => deps.progress.add(file.name, bytes),
-          onRestart: () => deps.progress.start(file.name, file.size)
-        },
-        {
-          path: file.path,
-          name: file.name,
-          mimeType: file.mimeType,
-          size: file.size,
-          version: inputs.version,
-          parts,
-          hashes
+      if (inputs.dryRun) {
+        const live = await catalog.live([...target.properties.files, ...mine.map(m => m.id)])
+        const change = planSwap(target, mine, live)
+        if (change.changed) {
+          report.patchedBenefits.push({ id: target.id, before: change.before, after: change.files })
+          deps.logger.info(`Would update benefit ${target.id}: ${change.files.join(', ')}`)
         }
+        continue
+      }
+      const outcome = await converge(target.id, mine, catalog, deps)
+      if (outcome.patched) {
+        report.patchedBenefits.push({ id: target.id, before: outcome.before, after: outcome.after })
+        deps.logger.info(`Updated benefit ${target.id}: ${outcome.after.join(', ')}`)
+      }
+    } catch (error) {
+      report.failures.push(`benefit ${target.id}: ${errorMessage(error)}`)
+      throw new Error(
+        'Updating benefits failed' +
+          `${inputs.replace ? ', so no earlier version was deleted' : ''}:\n  - ` +
+          report.failures.join('\n  - '),
+        { cause: error }
       )
-    } finally {
-      deps.progress.finish(file.name)
     }
-    const seconds = (Date.now() - started) / 1000
-    lines.push(
-      `created ${read.id} in ${seconds.toFixed(1)} s (${(file.size / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s)`
-    )
-    return { result: { ...base, id: read.id, status: 'created' }, createdAt: read.created_at }
-  } catch (error) {
-    lines.push(`failed: ${errorMessage(error)}`)
-    throw error
-  } finally {
-    deps.group(`${file.name} ← ${file.relativePath}`, lines)
   }
+}
+
+interface Candidate {
+  file: FileRead
+  mine: Mine
+}
+
+/**
+ * Delete the earlier versions of the published files that no benefit lists, then check that
+ * this run's swaps still hold: another job's PATCH built from an old read can land late and
+ * put an old ID back. If so, apply the swap again and retire what it freed, a few rounds.
+ */
+async function retireEarlier(
+  inputs: Inputs,
+  deps: UploadDeps,
+  prepared: Prepared,
+  mine: Mine[],
+  report: RunReport
+): Promise<void> {
+  const { client, logger } = deps
+  const targetIds = new Set(prepared.targets.map(t => t.id))
+  const gone = new Set<string>()
+  let listedBy = new Map<string, string[]>()
+  let candidates: Candidate[] = []
+  for (let round = 1; round <= RETIRE_ROUNDS; round++) {
+    // Read again: files of other jobs of this release may have appeared since the start.
+    const files = inputs.dryRun ? prepared.existing : await client.listFiles()
+    if (round === 1) {
+      reportHigherVersions(files, mine, report, logger)
+      if (!inputs.dryRun) await checkStillPublished(files, mine, deps)
+    }
+    candidates = mine.flatMap(m =>
+      earlierVersions(m, files)
+        .filter(f => !gone.has(f.id))
+        .map(file => ({ file, mine: m }))
+    )
+    if (candidates.length === 0) return
+    listedBy = benefitListings(
+      inputs.dryRun
+        ? plannedBenefits(prepared.allBenefits, report)
+        : await readAllBenefits(client, 'replace', 'replace: false')
+    )
+    const free = candidates.filter(c => !listedBy.has(c.file.id))
+    if (inputs.dryRun) {
+      for (const c of free) {
+        record(report, c)
+        logger.info(`Would delete earlier version ${c.mine.name} (${c.file.id})`)
+      }
+      break
+    }
+    const { deleted, failed } = await deleteFiles(
+      client,
+      free.map(c => ({ ...c, id: c.file.id })),
+      deps.cancel
+    )
+    for (const c of deleted) {
+      gone.add(c.file.id)
+      record(report, c)
+      logger.info(`Deleted earlier version ${c.mine.name} (${c.file.id})`)
+    }
+    if (failed.length > 0) {
+      const lines = failed.map(f => `${f.item.mine.name} (${f.item.id}): ${f.reason}`)
+      report.failures.push(...lines.map(l => `not deleted: ${l}`))
+      throw new Error(
+        `Uploads succeeded, but ${lines.length} earlier version(s) could not be deleted ` +
+          `(delete them in Polar, or re-run):\n  - ${lines.join('\n  - ')}`
+      )
+    }
+    // A run exits only when its own swaps hold on a fresh read, after its deletes.
+    const broken: string[] = []
+    for (const id of targetIds) {
+      if (!(await stillHolds(id, mine, prepared.catalog, client))) broken.push(id)
+    }
+    for (const id of broken) {
+      logger.warning(
+        `Benefit ${id}: another job's update, made from an older read, undid this run's swap ` +
+          'after it was verified; applying it again.'
+      )
+      await converge(id, mine, prepared.catalog, deps)
+    }
+    const inTargets = candidates.some(c => listedBy.get(c.file.id)?.some(b => targetIds.has(b)))
+    if (broken.length === 0 && !inTargets) break
+  }
+  for (const c of candidates.filter(c => !gone.has(c.file.id) && listedBy.has(c.file.id))) {
+    keepListed(c, listedBy.get(c.file.id)!, targetIds, inputs.dryRun, report, logger)
+  }
+}
+
+function record(report: RunReport, c: Candidate): void {
+  report.deleted.push({ id: c.file.id, name: c.mine.name, created_at: c.file.created_at })
+  report.files.find(f => f.name === c.mine.name)?.replaced_ids.push(c.file.id)
+}
+
+function keepListed(
+  c: Candidate,
+  benefits: string[],
+  targetIds: Set<string>,
+  dryRun: boolean,
+  report: RunReport,
+  logger: Logger
+): void {
+  const keep = dryRun ? 'Would keep' : 'Kept'
+  const mine = benefits.filter(b => targetIds.has(b))
+  const others = benefits.filter(b => !targetIds.has(b))
+  if (others.length > 0) {
+    report.kept.push({
+      id: c.file.id,
+      name: c.mine.name,
+      reason: `in benefit ${others.join(', ')}`
+    })
+    logger.warning(
+      `${keep} ${c.mine.name} (${c.file.id}): benefit ${others.join(', ')} lists it and is not in ` +
+        '`benefit-ids`, so deleting it would take the download from its customers. Add that ' +
+        'benefit to `benefit-ids` so the new file takes its place, or remove the file from it in Polar.'
+    )
+  } else {
+    report.kept.push({
+      id: c.file.id,
+      name: c.mine.name,
+      reason: `listed again in benefit ${mine.join(', ')}`
+    })
+    logger.warning(
+      `${keep} ${c.mine.name} (${c.file.id}): another job of this release put it back into ` +
+        `benefit ${mine.join(', ')} while this run retired it. Re-run this job, or let cleanup ` +
+        'mode remove it later.'
+    )
+  }
+}
+
+/** Same-name files a higher version protects: kept, and said so. */
+function reportHigherVersions(
+  files: FileRead[],
+  mine: Mine[],
+  report: RunReport,
+  logger: Logger
+): void {
+  for (const m of mine) {
+    for (const f of higherVersions(m, files)) {
+      report.kept.push({ id: f.id, name: f.name, reason: `newer version ${f.version}` })
+      logger.info(
+        `Kept ${f.name} (${f.id}): newer version ${f.version} than this run's ${m.version}.`
+      )
+    }
+  }
+}
+
+/**
+ * A published file that is gone by now was replaced by a newer upload of its name (another
+ * job of this release): fine, said so. Gone with nothing newer is someone else's delete.
+ */
+async function checkStillPublished(files: FileRead[], mine: Mine[], deps: UploadDeps) {
+  const missing = mine.filter(m => !files.some(f => f.id === m.id))
+  if (missing.length === 0) return
+  const found = new Set((await deps.client.getFiles(missing.map(m => m.id))).map(f => f.id))
+  for (const m of missing.filter(m => !found.has(m.id))) {
+    const newer = files.find(
+      f => f.name === m.name && f.service === 'downloadable' && !isEarlier(f, m)
+    )
+    if (!newer) {
+      throw new Error(
+        `${m.name} (${m.id}) was deleted while this run was publishing it, and no newer file ` +
+          'of that name exists. Re-run the job.'
+      )
+    }
+    deps.logger.info(
+      `${m.name} (${m.id}) was replaced meanwhile by a newer upload of that name (${newer.id}).`
+    )
+  }
+}
+
+/** In a dry run: every benefit as it would be after this run's swaps. */
+function plannedBenefits(
+  all: BenefitDownloadables[],
+  report: RunReport
+): { id: string; files: string[] }[] {
+  const after = new Map(report.patchedBenefits.map(b => [b.id, b.after]))
+  return all.map(b => ({ id: b.id, files: after.get(b.id) ?? b.properties.files }))
+}
+
+/** File ID → the benefits listing it. */
+function benefitListings(
+  benefits: ({ id: string; files: string[] } | BenefitDownloadables)[]
+): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const b of benefits) {
+    const files = 'properties' in b ? b.properties.files : b.files
+    for (const id of files) out.set(id, [...(out.get(id) ?? []), b.id])
+  }
+  return out
 }
 
 /** Planning check of `benefit-ids`: each exists in this organization and holds files. */
@@ -369,60 +456,4 @@ async function readTargetBenefits(
     out.push(benefit)
   }
   return out
-}
-
-/**
- * Swaps the new IDs into one benefit and PATCHes it; returns its file list afterwards.
- * The benefit is read again right before the PATCH (uploads can take long, and another job
- * may have changed it), and an ID we do not know is dropped only if Polar confirms it is gone.
- */
-async function updateBenefit(
-  planningCopy: BenefitDownloadables,
-  swaps: Swap[],
-  knownLive: Set<string>,
-  dryRun: boolean,
-  deps: UploadDeps,
-  report: RunReport
-): Promise<string[]> {
-  const { client, logger } = deps
-  const newIds = new Set(swaps.map(s => s.newId))
-  for (let attempt = 0; ; attempt++) {
-    const benefit = dryRun ? planningCopy : await client.getBenefit(planningCopy.id)
-    // First try: IDs missing from the start-of-run listing are looked up. After a 422 (a listed
-    // file was deleted since), every listed ID is, since the listing itself is out of date.
-    const live = attempt === 0 ? new Set(knownLive) : new Set<string>()
-    const toCheck = benefit.properties.files.filter(id => !live.has(id) && !newIds.has(id))
-    if (toCheck.length > 0) for (const f of await client.getFiles(toCheck)) live.add(f.id)
-    const change = swapBenefitFiles(benefit, swaps, live)
-    if (change.droppedStale.length) {
-      logger.warning(
-        `Benefit ${change.benefitId} lists file(s) Polar no longer has (${change.droppedStale.join(', ')}); ` +
-          'they are dropped from it.'
-      )
-    }
-    if (!change.changed) return change.files
-    if (!dryRun) {
-      try {
-        throwIfCancelled(deps.cancel)
-        await client.patchBenefitFiles(change.benefitId, change.files, change.archived)
-      } catch (error) {
-        // A file listed there was deleted between our read and the PATCH: read again, once.
-        const fileGone =
-          error instanceof PolarApiError &&
-          error.status === 422 &&
-          /File not found/i.test(error.message)
-        if (fileGone && attempt === 0) continue
-        throw error
-      }
-    }
-    report.patchedBenefits.push({
-      id: change.benefitId,
-      before: change.before,
-      after: change.files
-    })
-    logger.info(
-      `${dryRun ? 'Would update' : 'Updated'} benefit ${change.benefitId}: ${change.files.join(', ')}`
-    )
-    return change.files
-  }
 }

@@ -156,7 +156,7 @@ const WORKFLOWS = listYaml('.github/workflows')
 describe('workflows use only what action.yml declares', () => {
   test('the expected examples exist', () => {
     expect(EXAMPLES.sort()).toEqual(
-      ['benefit-chain', 'cleanup', 'release', 'sandbox'].map(n => `examples/${n}.yml`)
+      ['benefit-chain', 'cleanup', 'matrix', 'release', 'sandbox'].map(n => `examples/${n}.yml`)
     )
   })
 

@@ -53,6 +53,13 @@ interface CallOptions {
   /** Said once if the call is sent again after a failure that Polar may have acted on. */
   ambiguousRetryWarning?: string
   timeoutMs?: number
+  /** Its first attempt was paid for by `reserve()`: it goes out at once. */
+  prepaid?: boolean
+}
+
+/** For a call whose turn was taken ahead with `reserve()`. */
+export interface Turn {
+  prepaid?: boolean
 }
 
 export class PolarClient {
@@ -136,8 +143,19 @@ export class PolarClient {
     }
   }
 
-  getBenefit(id: string): Promise<BenefitDownloadables> {
-    return this.call<BenefitDownloadables>('GET', `/v1/benefits/${id}`, { expect: 200 })
+  /**
+   * Waits until `calls` requests may go out, and takes their turns at once: calls made next
+   * with `{ prepaid: true }` are sent back to back (a benefit read and the PATCH built from it).
+   */
+  reserve(calls: number): Promise<void> {
+    return this.pacer.take(calls)
+  }
+
+  getBenefit(id: string, turn: Turn = {}): Promise<BenefitDownloadables> {
+    return this.call<BenefitDownloadables>('GET', `/v1/benefits/${id}`, {
+      expect: 200,
+      prepaid: turn.prepaid
+    })
   }
 
   listDownloadablesBenefits(): Promise<BenefitDownloadables[]> {
@@ -152,11 +170,13 @@ export class PolarClient {
   patchBenefitFiles(
     id: string,
     files: string[],
-    archived: Record<string, boolean>
+    archived: Record<string, boolean>,
+    turn: Turn = {}
   ): Promise<BenefitDownloadables> {
     return this.call<BenefitDownloadables>('PATCH', `/v1/benefits/${id}`, {
       body: { type: 'downloadables', properties: { files, archived } },
-      expect: 200
+      expect: 200,
+      prepaid: turn.prepaid
     })
   }
 
@@ -222,7 +242,7 @@ export class PolarClient {
         const done = await options.beforeRetry()
         if (done !== undefined) return done as T
       }
-      await this.pacer.take()
+      if (n > 0 || !options.prepaid) await this.pacer.take()
       const started = Date.now()
       const response = await this.dispatcher.request({
         origin: this.origin,
@@ -264,7 +284,7 @@ export class PolarClient {
           if (error instanceof HttpStatus) {
             const retryAfterMs = parseRetryAfter(error.headers['retry-after'])
             if (error.status === 429) {
-              this.pacer.pause(retryAfterMs ?? 1000)
+              this.pacer.throttled(retryAfterMs ?? 1000)
               return { retriable: true, retryAfterMs }
             }
             return { retriable: error.status >= 500, retryAfterMs }

@@ -1,9 +1,11 @@
 /**
  * Resolves the patterns into the files to upload and checks everything that can be checked
- * without the network: each file exists, is a regular readable file, fits in 10,000 parts,
- * and renders a valid name that no other matched file also renders.
+ * without the network: each pattern line matched a file, each file exists, is a regular
+ * readable file, fits in 10,000 parts, and renders a valid name that no other matched file
+ * also renders.
  */
 import * as glob from '@actions/glob'
+import { braceExpand } from 'minimatch'
 import { open, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { errorMessage, InputError, PlanError } from '../errors.js'
@@ -25,9 +27,21 @@ export interface PlanOptions {
   workingDirectory: string
   nameTemplate: string
   version: string | null
+  includeHiddenFiles: boolean
+  ifNoFilesFound: 'error' | 'warn' | 'ignore'
 }
 
-export async function planFiles(options: PlanOptions): Promise<PlannedFile[]> {
+export interface Plan {
+  files: PlannedFile[]
+  /** Pattern lines (not `!`) that matched no file to upload; only with warn/ignore. */
+  unmatched: string[]
+  /** Matched files left out because they or a folder of theirs start with `.`. */
+  hiddenSkipped: number
+  /** The message about `unmatched`, for the log (warning with warn, info with ignore). */
+  unmatchedMessage: string | null
+}
+
+export async function planFiles(options: PlanOptions): Promise<Plan> {
   const { workingDirectory } = options
   const dir = await stat(workingDirectory).catch(() => null)
   if (!dir?.isDirectory()) {
@@ -39,7 +53,17 @@ export async function planFiles(options: PlanOptions): Promise<PlannedFile[]> {
 
   // Loaded here, not at start-up: its database costs ~15 ms that the first API call need not wait for.
   const { default: mime } = await import('mime-types')
-  const paths = await matchPaths(options.patterns, workingDirectory)
+  const matched = await matchPaths(options.patterns, workingDirectory, options.includeHiddenFiles)
+  const unmatchedMessage = matched.unmatched.length
+    ? unmatchedText(matched, options.patterns, workingDirectory)
+    : null
+  if (unmatchedMessage && options.ifNoFilesFound === 'error') {
+    throw new InputError(
+      'files',
+      `${unmatchedMessage} Check the paths and the build steps, or set if-no-files-found: warn.`
+    )
+  }
+  const paths = matched.paths
   const planned: PlannedFile[] = []
   const problems: string[] = []
   const byName = new Map<string, string>()
@@ -90,26 +114,109 @@ export async function planFiles(options: PlanOptions): Promise<PlannedFile[]> {
       `${problems.length} matched file(s) cannot be uploaded:\n  - ${problems.join('\n  - ')}`
     )
   }
-  return planned
+  return {
+    files: planned,
+    unmatched: matched.unmatched,
+    hiddenSkipped: matched.hidden.size,
+    unmatchedMessage
+  }
 }
 
-/** Patterns are relative to working-directory; directories are dropped; paths sorted. */
-async function matchPaths(patterns: string[], workingDirectory: string): Promise<string[]> {
-  const rooted = patterns.map(p => {
-    const negated = p.startsWith('!')
-    const body = negated ? p.slice(1) : p
-    const absolute =
-      path.isAbsolute(body) || body.startsWith('~') ? body : path.join(workingDirectory, body)
-    return (negated ? '!' : '') + absolute
-  })
-  const globber = await glob.create(rooted.join('\n'), { matchDirectories: false })
-  const found = await globber.glob()
-  const files: string[] = []
-  for (const p of found) {
-    const s = await stat(p).catch(() => null)
-    if (s?.isFile()) files.push(p)
+interface Matches {
+  paths: string[]
+  /** Include lines that matched no file to upload. */
+  unmatched: string[]
+  /** Hidden files left out, and which of the unmatched lines matched only such files. */
+  hidden: Set<string>
+  onlyHidden: Set<string>
+}
+
+/**
+ * Each include line on its own (with every `!` line), so a line that matched nothing can be
+ * named: one missing platform artifact must not pass unnoticed. Braces are expanded here
+ * (@actions/glob does not); patterns are relative to working-directory; directories are
+ * dropped; paths sorted.
+ */
+async function matchPaths(
+  patterns: string[],
+  workingDirectory: string,
+  includeHidden: boolean
+): Promise<Matches> {
+  const root = (p: string) =>
+    path.isAbsolute(p) || p.startsWith('~') ? p : path.join(workingDirectory, p)
+  const expand = (p: string) => braceExpand(p).map(root)
+  const excludes = patterns
+    .filter(p => p.startsWith('!'))
+    .flatMap(p => expand(p.slice(1)))
+    .map(p => `!${p}`)
+  const files = new Set<string>()
+  const result: Matches = { paths: [], unmatched: [], hidden: new Set(), onlyHidden: new Set() }
+  for (const line of patterns.filter(p => !p.startsWith('!'))) {
+    const alternatives = expand(line)
+    const globber = await glob.create([...alternatives, ...excludes].join('\n'), {
+      matchDirectories: false
+    })
+    let visible = 0
+    let hidden = 0
+    for (const found of await globber.glob()) {
+      if (!(await stat(found).catch(() => null))?.isFile()) continue
+      if (!includeHidden && isHidden(found, workingDirectory, alternatives)) {
+        result.hidden.add(found)
+        hidden++
+      } else {
+        files.add(found)
+        visible++
+      }
+    }
+    if (visible === 0) {
+      result.unmatched.push(line)
+      if (hidden > 0) result.onlyHidden.add(line)
+    }
   }
-  return [...new Set(files)].sort(compareStrings)
+  result.paths = [...files].sort(compareStrings)
+  return result
+}
+
+/**
+ * Hidden as actions/upload-artifact means it: the file's name, or a folder's between the base
+ * and the file, starts with `.`. The base is working-directory for files inside it, else the
+ * fixed leading folders of the pattern that found it (so `/home/me/.cache/out/*.zip` can
+ * still name an explicitly chosen folder).
+ */
+export function isHidden(file: string, workingDirectory: string, patterns: string[]): boolean {
+  const inside = path.relative(workingDirectory, file)
+  let rel = inside
+  if (inside.startsWith('..') || path.isAbsolute(inside)) {
+    const base = patterns
+      .map(fixedPrefix)
+      .filter(prefix => file.startsWith(prefix + path.sep))
+      .sort((a, b) => b.length - a.length)[0]
+    rel = base ? path.relative(base, file) : path.basename(file)
+  }
+  return rel.split(/[\\/]/).some(segment => segment.startsWith('.') && segment !== '..')
+}
+
+/** The folders of a pattern before its first wildcard (the whole dirname of a literal path). */
+function fixedPrefix(pattern: string): string {
+  const segments = pattern.split(/[\\/]/)
+  const firstMagic = segments.findIndex(s => /[*?[\]]/.test(s))
+  const fixed = firstMagic < 0 ? segments.slice(0, -1) : segments.slice(0, firstMagic)
+  return fixed.join(path.sep) || path.sep
+}
+
+function unmatchedText(m: Matches, patterns: string[], workingDirectory: string): string {
+  const lines = m.unmatched.map(p =>
+    m.onlyHidden.has(p) ? `'${p}' (only hidden files)` : `'${p}'`
+  )
+  const includes = patterns.filter(p => !p.startsWith('!')).length
+  const which =
+    m.unmatched.length === includes
+      ? `No file matched \`files\``
+      : `${m.unmatched.length} of ${includes} patterns in \`files\` matched no file`
+  const hiddenHint = m.onlyHidden.size
+    ? ' Hidden files (a name or folder starting with `.`) are skipped unless include-hidden-files: true.'
+    : ''
+  return `${which} under ${workingDirectory}: ${lines.join(', ')}.${hiddenHint}`
 }
 
 function compareStrings(a: string, b: string): number {

@@ -107,10 +107,10 @@ describe('upload', () => {
     )
     expect(warn.code).toBe(0)
     expect(warn.json('file-ids')).toEqual([])
-    expect(warn.stdout).toMatch(/::warning::No files matched/)
+    expect(warn.stdout).toMatch(/::warning::No file matched/)
     const error = await runAction({ ...base(), files: '*.zip' }, { workspace: ws })
     expect(error.code).not.toBe(0)
-    expect(error.stdout).toMatch(/No files matched/)
+    expect(error.stdout).toMatch(/No file matched/)
     expect(writes()).toEqual([])
   })
 })
@@ -356,7 +356,7 @@ describe('bad input fails before any write', () => {
     ['unknown placeholder', { name: '{basename}-{os}' }, /Input 'name'.*\{os\}/],
     ['version placeholder without version', { name: '{stem}-{version}{ext}' }, /no version is set/],
     ['missing working directory', { 'working-directory': 'nope' }, /Input 'working-directory'/],
-    ['no match', { files: 'dist/*.exe' }, /No files matched/],
+    ['no match', { files: 'dist/*.exe' }, /No file matched/],
     [
       'unknown benefit',
       { 'benefit-ids': '99999999-9999-4999-8999-999999999999' },

@@ -23,6 +23,8 @@ export interface ApiContext {
   body: unknown
   /** Set by handlers to explain an error reply in the request log. */
   error?: string
+  /** Set by DELETE /v1/files/{id}: the benefits that listed the file (see RequestLogEntry). */
+  listedBy?: string[]
 }
 
 export type Handler = (ctx: ApiContext) => Reply | Promise<Reply>

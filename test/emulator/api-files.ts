@@ -264,6 +264,11 @@ export const patchFile: Handler = ctx => {
 export const deleteFile: Handler = ctx => {
   const file = visibleFile(ctx, ctx.pathId)
   if (!file) return NOT_FOUND
+  const listedBy = ctx.deps.state
+    .allBenefits()
+    .filter(b => b.files.includes(file.id))
+    .map(b => b.id)
+  if (listedBy.length > 0) ctx.listedBy = listedBy
   file.deletedAt = new Date().toISOString()
   if (file.uploadId) ctx.deps.state.endUpload(file.uploadId) // AbortMultipartUpload
   file.content = undefined // S3 DeleteObject; benefits keep the stale ID on purpose

@@ -1,7 +1,7 @@
 /**
  * Run the emulator from the shell until SIGINT/SIGTERM:
  *   npx tsx test/emulator/cli.ts [--api-port N] [--s3-port N] [--rate-limit N] [--latency MS]
- *                                [--url-expiry S] [--seed-benefit]
+ *                                [--jitter MS] [--url-expiry S] [--seed-benefit]
  * Prints POLAR_API_URL=, POLAR_TOKEN=, POLAR_ORGANIZATION_ID=, S3_URL= (and POLAR_BENEFIT_ID=).
  */
 import { parseArgs } from 'node:util'
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     's3-port': { type: 'string' },
     'rate-limit': { type: 'string' },
     latency: { type: 'string' },
+    jitter: { type: 'string' },
     'url-expiry': { type: 'string' },
     'seed-benefit': { type: 'boolean', default: false }
   },
@@ -34,6 +35,7 @@ const emulator = await startEmulator({
   s3Port: int('s3-port', values['s3-port']),
   rateLimitPerMinute: int('rate-limit', values['rate-limit']) ?? null,
   apiLatencyMs: int('latency', values.latency),
+  apiJitterMs: int('jitter', values.jitter),
   urlExpirySeconds: int('url-expiry', values['url-expiry'])
 })
 

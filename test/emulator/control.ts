@@ -1,8 +1,8 @@
 /** `/_emulator/…` control routes on the API port: no auth, never logged, never faulted. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { faultFromJson } from './faults.js'
+import { faultFromJson, pathFromJson } from './faults.js'
 import { readBody, writeReply, type Reply } from './http-util.js'
-import type { Emulator, SeedBenefit, SeedFile } from './types.js'
+import type { Emulator, Hold, SeedBenefit, SeedFile } from './types.js'
 
 type Controls = Pick<
   Emulator,
@@ -15,6 +15,9 @@ type Controls = Pick<
   | 'setRateLimit'
   | 'setApiLatency'
   | 'setUrlExpiry'
+  | 'setApiJitter'
+  | 'holdRequests'
+  | 'clearHolds'
   | 'seedFile'
   | 'seedBenefit'
   | 'createToken'
@@ -23,6 +26,7 @@ type Controls = Pick<
 interface ConfigBody {
   rateLimitPerMinute?: number | null
   apiLatencyMs?: number
+  apiJitterMs?: number
   urlExpirySeconds?: number
 }
 
@@ -53,8 +57,17 @@ async function route(
       if (c.rateLimitPerMinute !== undefined) emu.setRateLimit(c.rateLimitPerMinute)
       if (c.apiLatencyMs !== undefined) emu.setApiLatency(c.apiLatencyMs)
       if (c.urlExpirySeconds !== undefined) emu.setUrlExpiry(c.urlExpirySeconds)
+      if (c.apiJitterMs !== undefined) emu.setApiJitter(c.apiJitterMs)
       return { status: 204 }
     }
+    case 'POST /_emulator/holds': {
+      const h = (await body()) as Hold & { path?: unknown }
+      emu.holdRequests({ ...h, path: pathFromJson(h.path) })
+      return { status: 204 }
+    }
+    case 'DELETE /_emulator/holds':
+      emu.clearHolds()
+      return { status: 204 }
     case 'POST /_emulator/seed/file':
       return { status: 201, json: emu.seedFile((await body()) as SeedFile) }
     case 'POST /_emulator/seed/benefit':

@@ -111,6 +111,69 @@ describe('fault injection', () => {
   })
 })
 
+describe('concurrent-writer controls: holds, jitter, listedBy', () => {
+  const patch = (id: string, files: string[]) =>
+    api(emu, 'PATCH', `/v1/benefits/${id}`, {
+      body: { type: 'downloadables', properties: { files, archived: {} } }
+    })
+
+  test('PATCHes held until N arrive, then applied one after another: the last writer wins', async () => {
+    const files = ['a', 'b', 'c'].map(n => emu.seedFile({ name: `hold-${n}.zip` }).id)
+    const ben = emu.seedBenefit({ files: [files[0]] })
+    await patch(ben.id, [files[0]]) // the first PATCH compiles its schemas: not while timing
+    emu.clearLog()
+    emu.holdRequests({ method: 'PATCH', path: `/v1/benefits/${ben.id}`, count: 3, gapMs: 30 })
+    const first = patch(ben.id, [files[0]])
+    // Held: nothing is applied while fewer than 3 have arrived.
+    await new Promise(r => setTimeout(r, 150))
+    expect(emu.log().filter(e => e.method === 'PATCH' && e.status !== 0)).toEqual([])
+    const rest = [patch(ben.id, [files[1]]), patch(ben.id, [files[2]])]
+    const answers = await Promise.all([first, ...rest])
+    expect(answers.map(a => a.status)).toEqual([200, 200, 200])
+    expect(emu.benefits().find(b => b.id === ben.id)!.files).toEqual([files[2]])
+    const held = emu.log().filter(e => e.method === 'PATCH')
+    expect(held.map(e => e.held)).toEqual([true, true, true])
+    expect(held[1].endedAt - held[0].endedAt).toBeGreaterThanOrEqual(20)
+  })
+
+  test('reverse order, a timeout that releases what arrived, clearHolds', async () => {
+    const files = ['x', 'y'].map(n => emu.seedFile({ name: `rev-${n}.zip` }).id)
+    const ben = emu.seedBenefit({ files: [files[0]] })
+    emu.holdRequests({ method: 'PATCH', count: 2, order: 'reverse' })
+    await Promise.all([patch(ben.id, [files[0]]), patch(ben.id, [files[1]])])
+    expect(emu.benefits().find(b => b.id === ben.id)!.files).toEqual([files[0]])
+    emu.holdRequests({ method: 'PATCH', count: 5, timeoutMs: 100 })
+    const started = Date.now()
+    expect((await patch(ben.id, [files[1]])).status).toBe(200)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90)
+    emu.holdRequests({ method: 'PATCH', count: 5 })
+    const waiting = patch(ben.id, [files[0]])
+    await new Promise(r => setTimeout(r, 50))
+    emu.clearHolds()
+    expect((await waiting).status).toBe(200)
+  })
+
+  test('jitter delays API answers by a random 0…2N ms; DELETE logs the benefits listing the file', async () => {
+    emu.setApiJitter(40)
+    const times: number[] = []
+    for (let i = 0; i < 8; i++) {
+      const t = Date.now()
+      await api(emu, 'GET', '/v1/benefits/')
+      times.push(Date.now() - t)
+    }
+    emu.setApiJitter(0)
+    expect(Math.max(...times)).toBeLessThan(400)
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(5) // not a fixed delay
+    const listed = emu.seedFile({ name: 'listed.zip' })
+    const free = emu.seedFile({ name: 'free.zip' })
+    const ben = emu.seedBenefit({ files: [listed.id] })
+    emu.clearLog()
+    await api(emu, 'DELETE', `/v1/files/${listed.id}`)
+    await api(emu, 'DELETE', `/v1/files/${free.id}`)
+    expect(emu.log().map(e => e.listedBy)).toEqual([[ben.id], undefined])
+  })
+})
+
 describe('settings, log and state', () => {
   test('setUrlExpiry changes the presigned lifetime (expires_at and X-Amz-Expires)', async () => {
     emu.setUrlExpiry(600)

@@ -52,23 +52,22 @@ export class Faults {
   }
 }
 
+/** A path matcher from JSON: a string, or a RegExp sent as `{"regex": "..."}`. */
+export function pathFromJson(path: unknown): string | RegExp | undefined {
+  if (path === undefined || path === null) return undefined
+  if (typeof path === 'string') return path
+  if (typeof path === 'object' && typeof (path as { regex?: unknown }).regex === 'string') {
+    return new RegExp((path as { regex: string }).regex)
+  }
+  throw new Error('path must be a string or {"regex": "..."}')
+}
+
 /** Parse a fault from JSON (control route): RegExp paths arrive as `{"regex": "..."}`. */
 export function faultFromJson(value: unknown): Fault {
   if (!value || typeof value !== 'object') throw new Error('fault must be an object')
   const v = value as Record<string, unknown>
   if (v.target !== 'api' && v.target !== 's3') throw new Error("fault.target must be 'api' or 's3'")
-  const path = v.path as unknown
-  let parsedPath: string | RegExp | undefined
-  if (typeof path === 'string') parsedPath = path
-  else if (
-    path &&
-    typeof path === 'object' &&
-    typeof (path as { regex?: unknown }).regex === 'string'
-  )
-    parsedPath = new RegExp((path as { regex: string }).regex)
-  else if (path !== undefined && path !== null)
-    throw new Error('fault.path must be a string or {"regex": "..."}')
-  const base = { ...v, path: parsedPath }
+  const base = { ...v, path: pathFromJson(v.path) }
   switch (v.kind) {
     case 'status':
       if (![429, 500, 502, 503].includes(Number(v.status)))

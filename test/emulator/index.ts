@@ -7,6 +7,7 @@ import type { Server } from 'node:http'
 import { createApiServer } from './server-api.js'
 import { createControl } from './control.js'
 import { Faults } from './faults.js'
+import { Holds } from './holds.js'
 import { RequestLog } from './http-util.js'
 import { OpenApi } from './openapi.js'
 import { RateLimiter } from './ratelimit.js'
@@ -18,6 +19,7 @@ export type {
   Emulator,
   EmulatorOptions,
   Fault,
+  Hold,
   RequestLogEntry,
   SeedBenefit,
   SeedFile,
@@ -54,11 +56,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     host,
     urlExpirySeconds: options.urlExpirySeconds ?? 3600,
     apiLatencyMs: options.apiLatencyMs ?? 0,
+    apiJitterMs: options.apiJitterMs ?? 0,
     keepBodies: options.keepBodies ?? false,
     s3Url: ''
   }
   const state = new State()
   const faults = new Faults()
+  const holds = new Holds()
   const log = new RequestLog()
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? null)
   const openapi = new OpenApi()
@@ -85,6 +89,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       config.urlExpirySeconds = seconds
     },
+    setApiJitter: ms => {
+      if (!(ms >= 0)) throw new Error('jitter must be a non-negative number')
+      config.apiJitterMs = ms
+    },
+    holdRequests: h => holds.add(h),
+    clearHolds: () => holds.clear(),
     injectFault: f => faults.add(f),
     clearFaults: () => faults.clear(),
     log: () => log.all(),
@@ -98,6 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return f?.isUploaded && f.deletedAt === null ? f.content : undefined
     },
     close: async () => {
+      holds.clear()
       await Promise.all([closeServer(apiServer), closeServer(s3Server)])
     }
   }
@@ -109,6 +120,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     log,
     limiter,
+    holds,
     control: createControl(emulator)
   })
   try {

@@ -1,5 +1,6 @@
 /**
- * The Polar API server. Pipeline per request, in Polar's order: injected faults → Polar-Version →
+ * The Polar API server. Pipeline per request, in Polar's order: injected faults → (test jitter and
+ * holds) → Polar-Version →
  * routing (307 for slashless collections) → auth → rate limit → scope → OpenAPI validation of
  * parameters and body (422) → handler → OpenAPI validation of the response → latency → reply.
  */
@@ -15,6 +16,7 @@ import {
   type Reply,
   type RequestLog
 } from './http-util.js'
+import type { Holds } from './holds.js'
 import type { ValidationIssue } from './openapi.js'
 import type { RateLimiter } from './ratelimit.js'
 
@@ -84,6 +86,7 @@ const SLASHLESS = new Set(['/v1/files', '/v1/benefits'])
 export interface ApiServerDeps extends ApiDeps {
   log: RequestLog
   limiter: RateLimiter
+  holds: Holds
   /** Handles `/_emulator/…` (no auth, never logged); returns false when the path is not one. */
   control: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
@@ -139,6 +142,7 @@ function parseJsonBody(raw: Buffer): { value: unknown } | { issues: ValidationIs
 interface Outcome {
   reply: Reply
   error?: string
+  listedBy?: string[]
 }
 
 async function process(
@@ -260,7 +264,12 @@ async function process(
     if (documented || reply.status < 300)
       deps.openapi.assertResponse(route.spec, method, reply.status, reply.json)
   }
-  return { reply, error: ctx.error }
+  return { reply, error: ctx.error, listedBy: ctx.listedBy }
+}
+
+/** 0…`max` ms, uniformly: reads and writes of concurrent clients interleave differently each time. */
+function jitter(max: number): Promise<void> {
+  return sleep(max > 0 ? Math.random() * max : 0)
 }
 
 async function handle(
@@ -279,6 +288,8 @@ async function handle(
   const before = deps.faults.take('api', method, path, 'before')
   if (before?.kind === 'reset') return resetConnection(req, before.afterBytes)
   if (before?.kind === 'delay') await sleep(before.ms)
+  await jitter(deps.config.apiJitterMs)
+  if (await deps.holds.wait(method, path)) entry.held = true
   let outcome: Outcome
   if (before?.kind === 'status') {
     await readBody(req)
@@ -311,6 +322,8 @@ async function handle(
       }
   }
   if (outcome.error) entry.error = outcome.error
+  if (outcome.listedBy) entry.listedBy = outcome.listedBy
+  await jitter(deps.config.apiJitterMs)
   await sleep(deps.config.apiLatencyMs)
   if (!res.destroyed) writeReply(res, outcome.reply)
 }

@@ -7,6 +7,8 @@ export interface EmulatorOptions {
   rateLimitPerMinute?: number | null
   urlExpirySeconds?: number
   apiLatencyMs?: number
+  /** Addition: a random extra delay of 0…N ms before and after handling each API request. */
+  apiJitterMs?: number
   keepBodies?: boolean
 }
 
@@ -19,6 +21,12 @@ export interface Emulator {
   setRateLimit(perMinute: number | null): void
   setApiLatency(ms: number): void
   setUrlExpiry(seconds: number): void
+  /** Addition: see EmulatorOptions.apiJitterMs. */
+  setApiJitter(ms: number): void
+  /** Addition: hold the next `count` matching API requests until all of them have arrived. */
+  holdRequests(h: Hold): void
+  /** Addition: release every held request and forget pending holds. */
+  clearHolds(): void
   injectFault(f: Fault): void
   clearFaults(): void
   log(): RequestLogEntry[]
@@ -52,6 +60,20 @@ export type Fault =
   | (FaultBase & { kind: 'reset'; afterBytes?: number })
   | (FaultBase & { kind: 'delay'; ms: number })
 
+/**
+ * Addition: the next `count` API requests matching `method`/`path` wait until all `count` have
+ * arrived (or `timeoutMs`, default 30 s, passed), then go on one after another, `gapMs` apart
+ * (default 20), in arrival order or reversed. Makes concurrent writers overlap for certain.
+ */
+export interface Hold {
+  method?: string
+  path?: string | RegExp
+  count: number
+  order?: 'arrival' | 'reverse'
+  gapMs?: number
+  timeoutMs?: number
+}
+
 export interface RequestLogEntry {
   target: 'api' | 's3'
   method: string
@@ -66,6 +88,13 @@ export interface RequestLogEntry {
   endedAt: number
   /** Addition: why the emulator answered an error (e.g. the S3 failure behind a Polar 500). */
   error?: string
+  /** Addition: the request waited for a hold (see Hold). */
+  held?: boolean
+  /**
+   * Addition, on `DELETE /v1/files/{id}`: the benefits that listed the file when it was deleted
+   * (Polar allows it; customers of those benefits lose the download at once).
+   */
+  listedBy?: string[]
 }
 
 export interface StoredPart {
@@ -130,6 +159,7 @@ export interface EmulatorConfig {
   host: string
   urlExpirySeconds: number
   apiLatencyMs: number
+  apiJitterMs: number
   keepBodies: boolean
   /** Filled in once the S3 server listens. */
   s3Url: string

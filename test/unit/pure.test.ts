@@ -198,7 +198,7 @@ describe('Pacer', () => {
         clock += ms
       }
     )
-    pacer.pause(5000)
+    pacer.throttled(5000)
     await pacer.take()
     expect(clock).toBeGreaterThanOrEqual(5000)
   })

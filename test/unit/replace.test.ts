@@ -1,7 +1,15 @@
 import { describe, expect, test } from '@jest/globals'
 import { decideCleanup, nameSelector } from '../../src/cleanup.js'
-import type { BenefitDownloadables, FileRead } from '../../src/polar/types.js'
-import { earlierVersions, findUnchanged, swapBenefitFiles } from '../../src/replace.js'
+import type { FileRead } from '../../src/polar/types.js'
+import {
+  compareVersions,
+  earlierVersions,
+  findUnchanged,
+  higherVersions,
+  isEarlier,
+  relabel,
+  type Published
+} from '../../src/replace.js'
 
 let n = 0
 function file(name: string, createdAt: string, extra: Partial<FileRead> = {}): FileRead {
@@ -23,16 +31,6 @@ function file(name: string, createdAt: string, extra: Partial<FileRead> = {}): F
   }
 }
 
-function benefit(files: string[], archived: Record<string, boolean> = {}): BenefitDownloadables {
-  return {
-    id: 'b1',
-    type: 'downloadables',
-    description: 'Downloads',
-    organization_id: 'org',
-    properties: { files, archived }
-  }
-}
-
 describe('earlierVersions', () => {
   const old1 = file('app.zip', '2026-01-01T00:00:00Z')
   const old2 = file('app.zip', '2026-02-01T00:00:00Z')
@@ -41,24 +39,65 @@ describe('earlierVersions', () => {
   const reused = file('app.zip', '2026-03-01T00:00:00Z')
   const newer = file('app.zip', '2026-04-01T00:00:00Z')
   const all = [old1, old2, other, media, reused, newer]
+  const mine = (f: Partial<Published> = {}): Published => ({
+    id: 'new',
+    name: 'app.zip',
+    createdAt: null,
+    version: null,
+    ...f
+  })
 
   test('a new upload replaces every listed same-name downloadable, oldest first', () => {
-    expect(
-      earlierVersions({ id: 'new', name: 'app.zip', createdAt: null }, [
-        old2,
-        old1,
-        other,
-        media
-      ]).map(f => f.id)
-    ).toEqual([old1.id, old2.id])
+    expect(earlierVersions(mine(), [old2, old1, other, media]).map(f => f.id)).toEqual([
+      old1.id,
+      old2.id
+    ])
   })
   test('a reused file replaces only older ones, never itself or a newer one', () => {
-    const ids = earlierVersions(
-      { id: reused.id, name: 'app.zip', createdAt: reused.created_at },
-      all
-    ).map(f => f.id)
+    const ids = earlierVersions(mine({ id: reused.id, createdAt: reused.created_at }), all).map(
+      f => f.id
+    )
     expect(ids).toEqual([old1.id, old2.id])
     expect(ids).not.toContain(newer.id)
+  })
+  test('a higher version is never an earlier version, whatever its age', () => {
+    const v110 = file('app.zip', '2026-01-01T00:00:00Z', { version: 'v1.1.0' })
+    const v104 = file('app.zip', '2026-01-02T00:00:00Z', { version: '1.0.4' })
+    const nightly = file('app.zip', '2026-01-03T00:00:00Z', { version: 'nightly' })
+    const backport = mine({ version: 'v1.0.5', createdAt: '2026-02-01T00:00:00Z' })
+    expect(earlierVersions(backport, [v110, v104, nightly]).map(f => f.id)).toEqual([
+      v104.id,
+      nightly.id // not comparable: created-at order decides
+    ])
+    expect(higherVersions(backport, [v110, v104, nightly]).map(f => f.id)).toEqual([v110.id])
+    expect(isEarlier(v110, backport)).toBe(false)
+  })
+  test('a lower version created after the new file is left alone (created-at rule)', () => {
+    const later = file('app.zip', '2026-05-01T00:00:00Z', { version: 'v1.0.0' })
+    expect(isEarlier(later, mine({ version: 'v2.0.0', createdAt: '2026-04-01T00:00:00Z' }))).toBe(
+      false
+    )
+  })
+})
+
+describe('compareVersions and relabel', () => {
+  test.each([
+    ['v1.1.0', '1.0.5', 1],
+    ['1.0.0-rc.1', 'v1.0.0', -1],
+    ['V2.0.0', 'v2.0.0', 0],
+    ['nightly', 'v1.0.0', null],
+    [null, 'v1.0.0', null]
+  ])('%s vs %s', (a, b, expected) => {
+    const order = compareVersions(a, b)
+    expect(order === null ? null : Math.sign(order)).toBe(expected)
+  })
+  test('a reuse never lowers a label; it raises or sets it', () => {
+    expect(relabel('v1.1.0', 'v1.0.5')).toBeNull()
+    expect(relabel('v1.0.0', 'v1.0.5')).toBe('v1.0.5')
+    expect(relabel(null, 'v1.0.5')).toBe('v1.0.5')
+    expect(relabel('nightly', 'v1.0.5')).toBe('v1.0.5')
+    expect(relabel('v1.0.5', 'v1.0.5')).toBeNull()
+    expect(relabel('v1.0.5', null)).toBeNull()
   })
 })
 
@@ -73,45 +112,6 @@ describe('findUnchanged', () => {
       checksum_sha256_base64: Buffer.from('abcd', 'hex').toString('base64')
     })
     expect(findUnchanged('app.zip', 'abcd', [onlyBase64])?.id).toBe(onlyBase64.id)
-  })
-})
-
-describe('swapBenefitFiles', () => {
-  test('new IDs take the old positions, others and archived kept, unmatched appended', () => {
-    const live = new Set(['keep1', 'oldA', 'keep2', 'oldB', 'arch'])
-    const change = swapBenefitFiles(
-      benefit(['keep1', 'oldA', 'keep2', 'oldB', 'arch'], { arch: true, oldA: true }),
-      [
-        { newId: 'newA', replacedIds: ['oldA'] },
-        { newId: 'newB', replacedIds: ['oldB'] },
-        { newId: 'newC', replacedIds: [] }
-      ],
-      live
-    )
-    expect(change.files).toEqual(['keep1', 'newA', 'keep2', 'newB', 'arch', 'newC'])
-    expect(change.archived).toEqual({ arch: true })
-    expect(change.changed).toBe(true)
-  })
-  test('several earlier versions collapse into one slot; duplicates removed', () => {
-    const change = swapBenefitFiles(
-      benefit(['v1', 'x', 'v2', 'new']),
-      [{ newId: 'new', replacedIds: ['v1', 'v2'] }],
-      new Set(['v1', 'x', 'v2', 'new'])
-    )
-    expect(change.files).toEqual(['new', 'x'])
-  })
-  test('stale (deleted) IDs are dropped so the PATCH cannot fail', () => {
-    const change = swapBenefitFiles(benefit(['gone', 'x']), [], new Set(['x']))
-    expect(change.files).toEqual(['x'])
-    expect(change.droppedStale).toEqual(['gone'])
-  })
-  test('nothing to do leaves the benefit unchanged', () => {
-    const change = swapBenefitFiles(
-      benefit(['x', 'new']),
-      [{ newId: 'new', replacedIds: [] }],
-      new Set(['x', 'new'])
-    )
-    expect(change.changed).toBe(false)
   })
 })
 

@@ -1,0 +1,113 @@
+/**
+ * matrix_RxF: R runs of the bundled action at once (a release matrix), F small files each, all
+ * naming one downloadables benefit, sharing one organization budget on an emulator with API
+ * latency. Every file has an earlier version listed in the benefit, so each run creates,
+ * completes and deletes per file and swaps its IDs into the contended benefit.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { runAction } from './action.js'
+import type { EmulatorProcess } from './emulator.js'
+import { writeRandomFile } from './files.js'
+import type { Ctx } from './scenarios.js'
+import { progress } from './util.js'
+
+export interface MatrixRun {
+  ms: number
+  /** API requests that reached the emulator (429s included), and the 429s among them. */
+  apiCalls: number
+  status429: number
+  /** New files the benefit lists, of runs × files; and old ones it still lists. */
+  newListed: number
+  oldListed: number
+  /** Old files deleted while a benefit listed them (customers lost a download). */
+  deletedWhileListed: number
+}
+
+interface SeededFile {
+  id: string
+}
+interface Benefit {
+  id: string
+  files: string[]
+}
+interface StoredFile {
+  id: string
+  name: string
+  isUploaded: boolean
+  deletedAt: string | null
+}
+interface LogEntry {
+  target: string
+  method: string
+  status: number
+  listedBy?: string[]
+}
+
+export async function matrixRun(
+  ctx: Ctx,
+  emu: EmulatorProcess,
+  runs: number,
+  filesPerRun: number,
+  round: number
+): Promise<MatrixRun> {
+  const legs = Array.from({ length: runs }, (_, r) => `leg${r}`)
+  const names = (leg: string) =>
+    Array.from(
+      { length: filesPerRun },
+      (_, i) => `matrix${round}-${leg}-${String(i).padStart(2, '0')}.bin`
+    )
+  const hourAgo = new Date(Date.now() - 3600_000).toISOString()
+  const old: string[] = []
+  for (const leg of legs) {
+    for (const name of names(leg)) {
+      const f = await emu.control<SeededFile>('POST', 'seed/file', {
+        name,
+        size: ctx.cfg.smallSize,
+        createdAt: hourAgo
+      })
+      old.push(f.id)
+    }
+  }
+  const benefit = await emu.control<Benefit>('POST', 'seed/benefit', { files: old })
+  const dirs = legs.map(leg => join(ctx.tmp, `ws-matrix${round}-${leg}`))
+  for (const [i, leg] of legs.entries()) {
+    mkdirSync(dirs[i], { recursive: true })
+    for (const name of names(leg)) await writeRandomFile(join(dirs[i], name), ctx.cfg.smallSize)
+  }
+  await emu.clearLog()
+
+  const inputs = {
+    token: emu.token,
+    'api-url': emu.apiUrl,
+    files: '*.bin',
+    'if-unchanged': 'upload',
+    'benefit-ids': benefit.id,
+    'rate-limit': String(ctx.cfg.matrixRatePerMinute)
+  }
+  const started = performance.now()
+  await Promise.all(dirs.map(dir => runAction(ctx.bundle, inputs, dir, ctx.tmp)))
+  const ms = performance.now() - started
+
+  const log = (await emu.control<LogEntry[]>('GET', 'log')).filter(e => e.target === 'api')
+  const after = (await emu.control<Benefit[]>('GET', 'benefits')).find(b => b.id === benefit.id)!
+  const files = await emu.control<StoredFile[]>('GET', 'files')
+  const wanted = new Set(legs.flatMap(names))
+  const fresh = files.filter(
+    f => wanted.has(f.name) && f.isUploaded && !f.deletedAt && !old.includes(f.id)
+  )
+  const run: MatrixRun = {
+    ms,
+    apiCalls: log.length,
+    status429: log.filter(e => e.status === 429).length,
+    newListed: fresh.filter(f => after.files.includes(f.id)).length,
+    oldListed: old.filter(id => after.files.includes(id)).length,
+    deletedWhileListed: log.filter(e => e.method === 'DELETE' && e.listedBy).length
+  }
+  progress(
+    `matrix_${runs}x${filesPerRun} run ${round}: ${(ms / 1000).toFixed(2)} s, ${run.apiCalls} API calls, ` +
+      `${run.status429} × 429, benefit lists ${run.newListed}/${runs * filesPerRun} new and ${run.oldListed} old`
+  )
+  return run
+}

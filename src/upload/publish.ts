@@ -1,0 +1,174 @@
+/**
+ * One planned file, published: hashed, then reused (same name and SHA-256 already in Polar) or
+ * uploaded. Its log lines are printed as one group when it is done (files run concurrently).
+ */
+import type { Dispatcher } from 'undici'
+import { errorMessage, throwIfCancelled } from '../errors.js'
+import type { Limiter } from '../limiter.js'
+import type { Logger } from '../log.js'
+import type { PolarClient } from '../polar/client.js'
+import type { FileRead } from '../polar/types.js'
+import { findUnchanged, relabel } from '../replace.js'
+import type { FileResult } from '../report.js'
+import type { RetryPolicy } from '../retry.js'
+import { formatBytes } from '../units.js'
+import { hashFile } from './hash.js'
+import { effectivePartSize, layoutParts } from './parts.js'
+import type { PlannedFile } from './plan.js'
+import { uploadFile } from './upload.js'
+
+export interface ProgressSink {
+  start(name: string, total: number): void
+  add(name: string, bytes: number): void
+  finish(name: string): void
+}
+
+export interface PublishDeps {
+  client: PolarClient
+  s3: Dispatcher
+  logger: Logger
+  retry: RetryPolicy
+  progress: ProgressSink
+  /** Prints a finished file's lines as one log group. */
+  group(title: string, lines: string[]): void
+  /** Filled with created-but-incomplete file IDs, for a cancelled job to wait on. */
+  incomplete: Set<string>
+  /** Fires when the job is cancelled: no write starts after it. */
+  cancel?: AbortSignal
+  partTimeoutMs?: number
+}
+
+export interface Limits {
+  /** Hashing is CPU-bound; runners have 2 cores. */
+  hash: Limiter
+  /** Files created ahead of their parts getting PUT slots (see UploadContext.admission). */
+  admission: Limiter
+  /** Part PUTs in flight, across all files. */
+  pool: Limiter
+}
+
+export interface PublishOptions {
+  version: string | null
+  partSize: number
+  reuseUnchanged: boolean
+  dryRun: boolean
+}
+
+export interface Outcome {
+  /** As reported: for a reused file, the label Polar holds (until `relabel` is applied). */
+  result: FileResult
+  createdAt: string | null
+  /** A reused file's new version label, applied once every upload has succeeded. */
+  relabel?: string
+}
+
+export async function publishFile(
+  file: PlannedFile,
+  options: PublishOptions,
+  existing: FileRead[],
+  limits: Limits,
+  deps: PublishDeps
+): Promise<Outcome> {
+  const lines: string[] = []
+  const partSize = effectivePartSize(file.size, options.partSize)
+  const parts = layoutParts(file.size, partSize)
+  const started = Date.now()
+  try {
+    const hashes = await limits.hash.run(() => {
+      throwIfCancelled(deps.cancel)
+      return hashFile(file.path, file.size, parts)
+    })
+    lines.push(
+      `path: ${file.relativePath}`,
+      `size: ${formatBytes(file.size)} (${file.size} bytes), ${parts.length} part(s) of ≤ ${formatBytes(partSize)}`,
+      `sha256: ${hashes.sha256Hex}`
+    )
+    const base: Omit<FileResult, 'id' | 'status' | 'version'> = {
+      name: file.name,
+      path: file.relativePath,
+      size: file.size,
+      mime_type: file.mimeType,
+      sha256: hashes.sha256Hex,
+      replaced_ids: []
+    }
+
+    const reuse = options.reuseUnchanged
+      ? findUnchanged(file.name, hashes.sha256Hex, existing)
+      : undefined
+    if (reuse) {
+      const label = relabel(reuse.version, options.version) ?? undefined
+      lines.push(
+        `unchanged: ${options.dryRun ? 'would reuse' : 'reusing'} ${reuse.id} (same name and SHA-256)`
+      )
+      if (label) {
+        lines.push(
+          `version ${reuse.version ?? '(none)'} → ${label}${options.dryRun ? ' (planned)' : ''}`
+        )
+      } else if (options.version && options.version !== reuse.version) {
+        lines.push(`version stays ${reuse.version}: it is higher than ${options.version}`)
+      }
+      return {
+        // A dry run reports the label it would set; a real run only what Polar holds.
+        result: {
+          ...base,
+          id: reuse.id,
+          version: options.dryRun ? (label ?? reuse.version) : reuse.version,
+          status: 'unchanged'
+        },
+        createdAt: reuse.created_at,
+        relabel: label
+      }
+    }
+    if (options.dryRun) {
+      lines.push('would upload (dry run)')
+      return {
+        result: { ...base, id: null, version: options.version, status: 'planned' },
+        createdAt: null
+      }
+    }
+
+    deps.progress.start(file.name, file.size)
+    let read: FileRead
+    try {
+      read = await uploadFile(
+        {
+          client: deps.client,
+          s3: deps.s3,
+          pool: limits.pool,
+          admission: limits.admission,
+          incomplete: deps.incomplete,
+          cancel: deps.cancel,
+          retry: deps.retry,
+          logger: deps.logger,
+          partTimeoutMs: deps.partTimeoutMs ?? 300_000,
+          onBytes: bytes => deps.progress.add(file.name, bytes),
+          onRestart: () => deps.progress.start(file.name, file.size)
+        },
+        {
+          path: file.path,
+          name: file.name,
+          mimeType: file.mimeType,
+          size: file.size,
+          version: options.version,
+          parts,
+          hashes
+        }
+      )
+    } finally {
+      deps.progress.finish(file.name)
+    }
+    const seconds = (Date.now() - started) / 1000
+    lines.push(
+      `created ${read.id} in ${seconds.toFixed(1)} s (${(file.size / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s)`
+    )
+    return {
+      result: { ...base, id: read.id, version: options.version, status: 'created' },
+      createdAt: read.created_at
+    }
+  } catch (error) {
+    lines.push(`failed: ${errorMessage(error)}`)
+    throw error
+  } finally {
+    deps.group(`${file.name} ← ${file.relativePath}`, lines)
+  }
+}
