@@ -1,0 +1,44 @@
+/** Arrival-ordered request log. Never keeps an Authorization value or a storage query string. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { header } from '../http-util.js'
+import type { GitHubLogEntry } from './types.js'
+
+export class GitHubLog {
+  private entries: GitHubLogEntry[] = []
+
+  /** Start an entry on arrival; it is completed when the response finishes or the socket dies. */
+  begin(
+    target: 'api' | 'storage',
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: string
+  ): GitHubLogEntry {
+    const entry: GitHubLogEntry = {
+      target,
+      method: req.method ?? 'GET',
+      path,
+      query: target === 'storage' ? '' : query,
+      status: 0,
+      authorization: req.headers.authorization !== undefined,
+      accept: header(req, 'accept'),
+      userAgent: header(req, 'user-agent'),
+      startedAt: Date.now(),
+      endedAt: 0
+    }
+    this.entries.push(entry)
+    res.on('close', () => {
+      entry.status = res.writableFinished ? res.statusCode : 0
+      entry.endedAt = Date.now()
+    })
+    return entry
+  }
+
+  all(): GitHubLogEntry[] {
+    return this.entries.map(e => ({ ...e }))
+  }
+
+  clear(): void {
+    this.entries = []
+  }
+}
