@@ -27,8 +27,14 @@ export class GitHubLog {
       endedAt: 0
     }
     this.entries.push(entry)
+    // endedAt 0 = still in progress (a client can finish reading before 'finish' is seen here).
+    res.on('finish', () => {
+      entry.status = res.statusCode
+      entry.endedAt = Date.now()
+    })
     res.on('close', () => {
-      entry.status = res.writableFinished ? res.statusCode : 0
+      if (res.writableFinished) return
+      entry.status = 0
       entry.endedAt = Date.now()
     })
     return entry
