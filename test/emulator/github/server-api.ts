@@ -158,7 +158,8 @@ function faultOutcome(
             ? textOut(
                 502,
                 '<html><body><h1>502 Bad Gateway</h1>Server Error</body></html>\n',
-                'text/html; charset=utf-8'
+                'text/html; charset=utf-8',
+                rate
               )
             : jsonOut(
                 fault.status,
@@ -328,7 +329,8 @@ async function processRequest(
           400,
           `Unsupported 'X-GitHub-Api-Version' header value: '${version}'. Supported versions: ${API_VERSION}`,
           'https://docs.github.com/rest/overview/api-versions'
-        )
+        ),
+        deps.limits.peek(token?.value ?? null)
       ),
       error: `unsupported X-GitHub-Api-Version ${version}`
     }

@@ -104,7 +104,7 @@ export class GitHubState {
       throw new Error("token permission must be 'read' or 'none'")
     const repos = o.repos === undefined ? null : new Set(o.repos.map(r => this.requireRepo(r).id))
     // ghs_ = an installation token, as GITHUB_TOKEN is.
-    const value = `ghs_${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}`
+    const value = `ghs_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`
     this.tokens.set(value, { value, repos, permission })
     return value
   }
