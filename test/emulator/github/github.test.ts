@@ -611,6 +611,9 @@ describe('faults and log', () => {
     const slow = await api(url, { token: null })
     expect([slow.status, slow.text.includes('<Code>SlowDown</Code>')]).toEqual([503, true])
     expect((await api(url, { token: null })).status).toBe(200)
+    emu.injectFault({ target: 'api', method: 'POST', kind: 'status', status: 500 })
+    expect((await api('/repos/acme/app/releases')).status).toBe(200) // method differs
+    emu.clearFaults()
     expect(() => emu.injectFault({ target: 'api', kind: 'status', status: 404 as 500 })).toThrow()
   })
 
