@@ -194,8 +194,12 @@ export class GitHubState {
         : (() => {
             throw new Error('addAsset: content must be a Buffer or {path}')
           })()
-    const measured = await measure(content)
     const requested = o.digest === undefined ? 'auto' : o.digest
+    // Hash only when the digest is ours to compute (1 GiB takes seconds); otherwise just the size.
+    const measured =
+      requested === 'auto'
+        ? await measure(content)
+        : { size: await contentSize(content), sha256: '' }
     const digest = requested === 'auto' ? `sha256:${measured.sha256}` : requested
     if (digest !== null && typeof digest !== 'string') throw new Error('addAsset: bad digest')
     if (typeof digest === 'string' && !DIGEST.test(digest))
