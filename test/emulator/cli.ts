@@ -2,7 +2,10 @@
  * Run the emulator from the shell until SIGINT/SIGTERM:
  *   npx tsx test/emulator/cli.ts [--api-port N] [--s3-port N] [--rate-limit N] [--latency MS]
  *                                [--jitter MS] [--url-expiry S] [--seed-benefit]
- * Prints POLAR_API_URL=, POLAR_TOKEN=, POLAR_ORGANIZATION_ID=, S3_URL= (and POLAR_BENEFIT_ID=).
+ *                                [--github [--github-repo o/n]]
+ * Prints POLAR_API_URL=, POLAR_TOKEN=, POLAR_ORGANIZATION_ID=, S3_URL= (and POLAR_BENEFIT_ID=);
+ * with --github also GITHUB_API_URL=, GITHUB_TOKEN=, GITHUB_STORAGE_URL=, GITHUB_REPOSITORY=
+ * (the GitHub emulator of ./github/, with one private repository, default acme/app).
  */
 import { parseArgs } from 'node:util'
 import { startEmulator } from './index.js'
@@ -25,7 +28,9 @@ const { values } = parseArgs({
     latency: { type: 'string' },
     jitter: { type: 'string' },
     'url-expiry': { type: 'string' },
-    'seed-benefit': { type: 'boolean', default: false }
+    'seed-benefit': { type: 'boolean', default: false },
+    github: { type: 'boolean', default: false },
+    'github-repo': { type: 'string', default: 'acme/app' }
   },
   strict: true
 })
@@ -57,13 +62,27 @@ if (values['seed-benefit']) {
     `POLAR_BENEFIT_ID=${emulator.seedBenefit({ description: 'Downloads', files: [welcome.id] }).id}`
   )
 }
+const closers = [() => emulator.close()]
+if (values.github) {
+  const { startGitHubEmulator } = await import('./github/index.js')
+  const github = await startGitHubEmulator()
+  closers.push(() => github.close())
+  const [owner, name] = values['github-repo'].split('/')
+  github.addRepo({ owner, name, private: true })
+  lines.push(
+    `GITHUB_API_URL=${github.apiUrl}`,
+    `GITHUB_TOKEN=${github.token}`,
+    `GITHUB_STORAGE_URL=${github.storageUrl}`,
+    `GITHUB_REPOSITORY=${values['github-repo']}`
+  )
+}
 process.stdout.write(`${lines.join('\n')}\n`)
 
 let stopping = false
 const stop = (): void => {
   if (stopping) return
   stopping = true
-  emulator.close().then(
+  Promise.all(closers.map(close => close())).then(
     () => process.exit(0),
     () => process.exit(1)
   )

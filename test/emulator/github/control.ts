@@ -1,0 +1,82 @@
+/** `/_emulator/…` control routes on the API port: no auth, never logged, never faulted. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { readBody, writeReply, type Reply } from '../http-util.js'
+import { faultFromJson } from './faults.js'
+import type { AddAsset, GitHubEmulator } from './types.js'
+
+type Controls = Omit<GitHubEmulator, 'apiUrl' | 'storageUrl' | 'serverUrl' | 'token' | 'close'>
+
+type AssetBody = Omit<AddAsset, 'content'> & { content?: { path?: string; base64?: string } }
+
+function assetFromJson(v: AssetBody): AddAsset {
+  const c = v?.content
+  if (typeof c?.path === 'string') return { ...v, content: { path: c.path } }
+  if (typeof c?.base64 === 'string') return { ...v, content: Buffer.from(c.base64, 'base64') }
+  throw new Error('content must be {"path": "..."} or {"base64": "..."}')
+}
+
+async function route(
+  emu: Controls,
+  method: string,
+  path: string,
+  body: () => Promise<unknown>
+): Promise<Reply> {
+  const state = /^\/_emulator\/assets\/(\d+)\/state$/.exec(path)
+  if (state && method === 'POST') {
+    emu.setAssetState(Number(state[1]), ((await body()) as { state: never })?.state)
+    return { status: 204 }
+  }
+  switch (`${method} ${path}`) {
+    case 'POST /_emulator/repos':
+      return {
+        status: 201,
+        json: emu.addRepo((await body()) as Parameters<Controls['addRepo']>[0])
+      }
+    case 'POST /_emulator/releases':
+      return {
+        status: 201,
+        json: emu.addRelease((await body()) as Parameters<Controls['addRelease']>[0])
+      }
+    case 'POST /_emulator/assets':
+      return { status: 201, json: await emu.addAsset(assetFromJson((await body()) as AssetBody)) }
+    case 'POST /_emulator/tokens':
+      return { status: 201, json: { token: emu.createToken((await body()) ?? {}) } }
+    case 'GET /_emulator/log':
+      return { status: 200, json: emu.log() }
+    case 'DELETE /_emulator/log':
+      emu.clearLog()
+      return { status: 204 }
+    case 'POST /_emulator/faults':
+      emu.injectFault(faultFromJson(await body()))
+      return { status: 204 }
+    case 'DELETE /_emulator/faults':
+      emu.clearFaults()
+      return { status: 204 }
+    default:
+      return { status: 404, json: { error: 'unknown emulator control route', path } }
+  }
+}
+
+/** Returns false when `path` is not a control route (the API handles it). */
+export function createControl(
+  emu: Controls
+): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
+  return (req, res, path) => {
+    if (!path.startsWith('/_emulator/')) return false
+    const body = async (): Promise<unknown> => {
+      const raw = await readBody(req)
+      return raw.length ? (JSON.parse(raw.toString('utf8')) as unknown) : undefined
+    }
+    route(emu, req.method ?? 'GET', path, body)
+      .catch((err: unknown): Reply => ({
+        status: 400,
+        json: { error: err instanceof Error ? err.message : String(err) }
+      }))
+      .then(reply => {
+        req.resume() // routes that ignore the body must still consume it
+        writeReply(res, reply)
+      })
+      .catch(() => res.destroy())
+    return true
+  }
+}
