@@ -42,14 +42,22 @@ let tmp: string | undefined
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' } },
+    options: {
+      smoke: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      // While working on one thing: e.g. --only matrix (groups: big, rss, small, matrix, cold).
+      // Such a partial run writes to a temp file unless --out is given.
+      only: { type: 'string' }
+    },
     strict: true
   })
+  const only = values.only ? new Set(values.only.split(',')) : null
+  const want = (group: string) => !only || only.has(group)
   const cfg = values.smoke ? SMOKE : FULL
   const out =
     values.out ??
-    (cfg.smoke
-      ? join(tmpdir(), `polar-files-bench-smoke-${process.pid}.json`)
+    (cfg.smoke || only
+      ? join(tmpdir(), `polar-files-bench-partial-${process.pid}.json`)
       : join(ROOT, 'bench', 'results.json'))
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing. Build it first: npm run bundle`)
 
@@ -61,15 +69,17 @@ async function main(): Promise<void> {
   )
 
   const notes: string[] = []
-  const emu = await start(ROOT, [])
-  const big = await bigFileResults(ctx, emu, notes)
-  const rss = await rssResults(ctx, emu, notes)
-  await stop(emu)
-  const small = await smallResults(ctx, notes)
-  const matrix = await matrixResults(ctx, notes)
-  const cold = await coldResults(ctx, notes)
+  const results: Result[] = []
+  if (want('big') || want('rss')) {
+    const emu = await start(ROOT, [])
+    if (want('big')) results.push(...(await bigFileResults(ctx, emu, notes)))
+    if (want('rss')) results.push(...(await rssResults(ctx, emu, notes)))
+    await stop(emu)
+  }
+  if (want('small')) results.push(await smallResults(ctx, notes))
+  if (want('matrix')) results.push(await matrixResults(ctx, notes))
+  if (want('cold')) results.push(await coldResults(ctx, notes))
 
-  const results = [...big, ...rss, small, matrix, cold]
   writeResults(out, results)
   process.stdout.write(`${markdownTable(results)}\n\n${notes.map(n => `- ${n}`).join('\n')}\n`)
   progress(`done in ${elapsedSeconds().toFixed(0)} s; results written to ${out}`)

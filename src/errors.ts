@@ -30,10 +30,9 @@ export class PolarApiError extends Error {
     readonly detail: string,
     hint?: string
   ) {
-    super(
-      `Polar API ${method} ${route} failed: ${status === 0 ? 'no response' : `HTTP ${status}`}` +
-        `${code ? ` ${code}` : ''}${detail ? ` — ${detail}` : ''}${hint ? `. ${hint}` : ''}`
-    )
+    const head = `Polar API ${method} ${route} failed: ${status === 0 ? 'no response' : `HTTP ${status}`}`
+    const parts = [detail, hint].filter(p => p).map(p => sentence(p!))
+    super(`${head}${code ? ` ${code}` : ''}${parts.length ? ` — ${parts.join(' ')}` : ''}`)
   }
 }
 
@@ -88,6 +87,11 @@ export class AggregateFailure extends Error {
   ) {
     super(`${summary}\n` + errors.map(e => `  - ${e.subject}: ${errorMessage(e.error)}`).join('\n'))
   }
+}
+
+/** `text` ending in one full stop (Polar's details sometimes have one, sometimes not). */
+function sentence(text: string): string {
+  return /[.!?…]$/.test(text) ? text : `${text}.`
 }
 
 export function errorMessage(error: unknown): string {

@@ -42,6 +42,35 @@ export interface Inputs {
   names: string[]
   protectBenefitFiles: boolean
   allowDeleteAll: boolean
+  /** Inputs set away from their default that the mode ignores: said, not silently dropped. */
+  warnings: string[]
+}
+
+/**
+ * Inputs only one mode reads, with their action.yml defaults (a test keeps them equal): the
+ * runner passes every default, so only a value that differs from it was set on purpose.
+ */
+export const MODE_ONLY: Record<Mode, Record<string, string>> = {
+  upload: {
+    files: '',
+    'include-hidden-files': 'false',
+    'working-directory': '',
+    'if-no-files-found': 'error',
+    name: '{basename}',
+    version: '',
+    replace: 'true',
+    'if-unchanged': 'skip',
+    'benefit-ids': '',
+    concurrency: '8',
+    'part-size': '16MiB'
+  },
+  cleanup: {
+    keep: '1',
+    'older-than': '0',
+    names: '*',
+    'protect-benefit-files': 'true',
+    'allow-delete-all': 'false'
+  }
 }
 
 /** Reads one raw input value ('' when not set), like core.getInput without trimming rules. */
@@ -202,8 +231,21 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     olderThanMs,
     names,
     protectBenefitFiles: bool(get, 'protect-benefit-files', true),
-    allowDeleteAll
+    allowDeleteAll,
+    warnings: ignoredInputs(get, mode)
   }
+}
+
+function ignoredInputs(get: (n: string) => string, mode: Mode): string[] {
+  const other: Mode = mode === 'upload' ? 'cleanup' : 'upload'
+  return Object.entries(MODE_ONLY[other])
+    .filter(([name, fallback]) => {
+      const value = get(name)
+      return value !== '' && value.toLowerCase() !== fallback.toLowerCase()
+    })
+    .map(
+      ([name]) => `Input '${name}' applies only to mode: ${other}; it is ignored in ${mode} mode.`
+    )
 }
 
 /** The tag of a tag push or a release event (any run on a tag ref); otherwise no version. */
@@ -238,6 +280,13 @@ function parseApiUrl(text: string, server: Server): string {
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new InputError('api-url', 'must not contain credentials, a query or a fragment.')
+  }
+  if (/\/v1\/?$/.test(url.pathname)) {
+    throw new InputError(
+      'api-url',
+      `'${url.origin}${url.pathname}' ends in /v1, which the action adds itself. Give the base ` +
+        `URL: ${url.origin}${url.pathname.replace(/\/v1\/?$/, '') || ''}`
+    )
   }
   const loopback = isLoopback(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {

@@ -6,6 +6,7 @@ import * as core from '@actions/core'
 import { Agent } from 'undici'
 import { runCleanup } from './cleanup.js'
 import { CancelledError, errorMessage } from './errors.js'
+import { scrubSecrets } from './log.js'
 import { parseInputs } from './inputs.js'
 import { PolarClient } from './polar/client.js'
 import {
@@ -28,6 +29,7 @@ export async function run(): Promise<void> {
   const rawToken = core.getInput('token').trim()
   if (rawToken) core.setSecret(rawToken)
 
+  const secrets = [rawToken]
   let report: RunReport | undefined
   let client: PolarClient | undefined
   let s3: Agent | undefined
@@ -39,6 +41,7 @@ export async function run(): Promise<void> {
   process.on('SIGTERM', onCancel)
   try {
     const inputs = parseInputs(name => core.getInput(name))
+    for (const warning of inputs.warnings) core.warning(warning)
     report = emptyReport(inputs.mode, inputs.dryRun)
     const retry = { ...DEFAULT_POLICY, retries: inputs.retries }
     client = new PolarClient({
@@ -84,22 +87,34 @@ export async function run(): Promise<void> {
     }
     core.info(totalLine(report))
   } catch (error) {
-    const partial = (error as { report?: RunReport }).report
-    if (partial) report = partial
-    if (report) core.info(totalLine(report))
-    core.setFailed(errorMessage(error))
+    report = (error as { report?: RunReport }).report ?? report ?? fallbackReport()
+    const message = scrubSecrets(errorMessage(error), secrets)
+    report.failure = message.split('\n')[0]
+    report.failures = report.failures.map(f => scrubSecrets(f, secrets))
+    if (didSomething(report)) core.info(totalLine(report))
+    core.setFailed(message)
   } finally {
     process.off('SIGINT', onCancel)
     process.off('SIGTERM', onCancel)
     progress?.stop()
-    if (report) {
-      setOutputs(report)
-      await writeSummary(report).catch(e =>
-        core.warning(`Could not write the job summary: ${errorMessage(e)}`)
-      )
-    }
+    // Outputs on every path (empty arrays when nothing was done), so `fromJSON()` never breaks.
+    report ??= fallbackReport()
+    setOutputs(report)
+    await writeSummary(report).catch(e =>
+      core.warning(`Could not write the job summary: ${errorMessage(e)}`)
+    )
     await Promise.allSettled([client?.close(), s3?.close()])
   }
+}
+
+/** The report of a run that failed before its inputs were read: mode as far as it can tell. */
+function fallbackReport(): RunReport {
+  const mode = core.getInput('mode').trim().toLowerCase() === 'cleanup' ? 'cleanup' : 'upload'
+  return emptyReport(mode, core.getInput('dry-run').trim() === 'true')
+}
+
+function didSomething(r: RunReport): boolean {
+  return r.files.length + r.deleted.length + r.kept.length + r.patchedBenefits.length > 0
 }
 
 /**

@@ -1,7 +1,10 @@
 /** Outputs, the job summary and progress lines: the only module besides main.ts using @actions/core. */
 import * as core from '@actions/core'
 import type { Logger } from './log.js'
+import { renderSummary } from './summary.js'
 import { formatBytes } from './units.js'
+
+export { totalLine } from './summary.js'
 
 export type FileStatus = 'created' | 'unchanged' | 'planned'
 
@@ -34,6 +37,8 @@ export interface RunReport {
   failures: string[]
   /** Matched files left out for being hidden (see include-hidden-files). */
   hiddenSkipped: number
+  /** Why the run failed (its error's first line, scrubbed), if it did. */
+  failure?: string
 }
 
 export const coreLogger: Logger = {
@@ -79,88 +84,7 @@ export function setOutputs(report: RunReport): void {
 
 export async function writeSummary(report: RunReport): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  const s = core.summary
-  const title = report.mode === 'upload' ? 'Polar files: upload' : 'Polar files: cleanup'
-  s.addHeading(report.dryRun ? `${title} (dry run: nothing was changed)` : title, 3)
-  if (report.mode === 'upload') {
-    s.addTable([
-      [
-        { data: 'Name', header: true },
-        { data: 'Size', header: true },
-        { data: 'SHA-256', header: true },
-        { data: 'File ID', header: true },
-        { data: 'Status', header: true },
-        { data: 'Replaced', header: true }
-      ],
-      ...report.files.map(f => [
-        escape(f.name),
-        formatBytes(f.size),
-        `<code>${f.sha256}</code>`,
-        f.id ? `<code>${f.id}</code>` : '—',
-        f.status,
-        f.replaced_ids.length ? f.replaced_ids.map(id => `<code>${id}</code>`).join('<br>') : '—'
-      ])
-    ])
-  }
-  if (report.patchedBenefits.length) {
-    s.addHeading('Benefits updated', 4)
-    s.addList(
-      report.patchedBenefits.map(
-        b => `<code>${b.id}</code>: ${b.before.length} → ${b.after.length} file(s)`
-      )
-    )
-  }
-  if (report.deleted.length || report.mode === 'cleanup') {
-    s.addHeading(report.dryRun ? 'Would delete' : 'Deleted', 4)
-    s.addTable([
-      [
-        { data: 'Name', header: true },
-        { data: 'File ID', header: true },
-        { data: 'Created', header: true }
-      ],
-      ...report.deleted.map(d => [escape(d.name), `<code>${d.id}</code>`, d.created_at ?? ''])
-    ])
-  }
-  if (report.kept.length) {
-    s.addHeading('Kept', 4)
-    s.addTable([
-      [
-        { data: 'Name', header: true },
-        { data: 'File ID', header: true },
-        { data: 'Why', header: true }
-      ],
-      ...report.kept.map(k => [escape(k.name), `<code>${k.id}</code>`, escape(k.reason)])
-    ])
-  }
-  if (report.failures.length) {
-    s.addHeading('Failures', 4)
-    s.addList(report.failures.map(escape))
-  }
-  s.addRaw(`<p>${escape(totalLine(report))}</p>`, true)
-  await s.write()
-}
-
-export function totalLine(report: RunReport): string {
-  const count = (status: FileStatus) => report.files.filter(f => f.status === status).length
-  const bytes = report.files.filter(f => f.status === 'created').reduce((sum, f) => sum + f.size, 0)
-  const parts =
-    report.mode === 'upload'
-      ? [
-          report.dryRun
-            ? `${count('planned')} file(s) planned`
-            : `${count('created')} uploaded (${formatBytes(bytes)})`,
-          `${count('unchanged')} unchanged`,
-          `${report.patchedBenefits.length} benefit(s) ${report.dryRun ? 'to update' : 'updated'}`
-        ]
-      : []
-  parts.push(`${report.deleted.length} ${report.dryRun ? 'to delete' : 'deleted'}`)
-  if (report.kept.length) parts.push(`${report.kept.length} kept`)
-  if (report.failures.length) parts.push(`${report.failures.length} failed`)
-  return parts.join(', ')
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"]/g, c => `&#${c.charCodeAt(0)};`)
+  await core.summary.addRaw(renderSummary(report)).write()
 }
 
 /** Progress lines for long uploads: bytes, %, MB/s, at most every `everyMs`. */
@@ -200,9 +124,9 @@ export class Progress {
     for (const [name, f] of this.files) {
       const seconds = (Date.now() - f.started) / 1000
       const pct = f.total ? Math.floor((f.sent / f.total) * 100) : 100
-      const rate = seconds > 0 ? f.sent / 1e6 / seconds : 0
+      const rate = seconds > 0 ? f.sent / seconds : 0
       this.logger.info(
-        `${name}: ${formatBytes(f.sent)} / ${formatBytes(f.total)} (${pct}%), ${rate.toFixed(1)} MB/s`
+        `${name}: ${formatBytes(f.sent)} / ${formatBytes(f.total)} (${pct}%), ${formatBytes(rate)}/s`
       )
     }
   }

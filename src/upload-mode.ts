@@ -90,10 +90,17 @@ async function prepare(inputs: Inputs, deps: UploadDeps, report: RunReport): Pro
   // The file list is a read every later step needs: start it while the disk is scanned.
   const needExisting =
     inputs.replace || inputs.ifUnchanged === 'skip' || inputs.benefitIds.length > 0
-  const listing = needExisting ? client.listFiles() : Promise.resolve([] as FileRead[])
+  const ahead = new AbortController()
+  const listing = needExisting ? client.listFiles(ahead.signal) : Promise.resolve([] as FileRead[])
   listing.catch(() => undefined) // observed below; a planning error must not leave it unhandled
 
-  const plan = await planFiles(inputs)
+  let plan: Plan
+  try {
+    plan = await planFiles(inputs)
+  } catch (error) {
+    ahead.abort() // a local mistake is the whole story: no API error or retry after it
+    throw error
+  }
   if (plan.hiddenSkipped > 0) {
     logger.info(
       `Skipped ${plan.hiddenSkipped} hidden file(s) (a name or folder starting with '.'); ` +
@@ -265,7 +272,7 @@ async function retireEarlier(
     // Read again: files of other jobs of this release may have appeared since the start.
     const files = inputs.dryRun ? prepared.existing : await client.listFiles()
     if (round === 1) {
-      reportHigherVersions(files, mine, report, logger)
+      reportHigherVersions(files, mine, report, logger, inputs.dryRun)
       if (!inputs.dryRun) await checkStillPublished(files, mine, deps)
     }
     candidates = mine.flatMap(m =>
@@ -371,13 +378,14 @@ function reportHigherVersions(
   files: FileRead[],
   mine: Mine[],
   report: RunReport,
-  logger: Logger
+  logger: Logger,
+  dryRun: boolean
 ): void {
   for (const m of mine) {
     for (const f of higherVersions(m, files)) {
       report.kept.push({ id: f.id, name: f.name, reason: `newer version ${f.version}` })
       logger.info(
-        `Kept ${f.name} (${f.id}): newer version ${f.version} than this run's ${m.version}.`
+        `${dryRun ? 'Would keep' : 'Kept'} ${f.name} (${f.id}): newer version ${f.version} than this run's ${m.version}.`
       )
     }
   }

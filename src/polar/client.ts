@@ -5,8 +5,8 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import { PolarApiError } from '../errors.js'
-import { describeError, type Logger } from '../log.js'
-import { isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
+import { describeError, scrub, type Logger } from '../log.js'
+import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
 import { Pacer } from './pacer.js'
 import type {
@@ -55,6 +55,8 @@ interface CallOptions {
   timeoutMs?: number
   /** Its first attempt was paid for by `reserve()`: it goes out at once. */
   prepaid?: boolean
+  /** Stops the call (and its retries): a read started ahead that is no longer wanted. */
+  signal?: AbortSignal
 }
 
 /** For a call whose turn was taken ahead with `reserve()`. */
@@ -87,8 +89,8 @@ export class PolarClient {
   }
 
   /** Every file of the organization visible to the list endpoint (completed, not deleted). */
-  listFiles(): Promise<FileRead[]> {
-    return this.listAll<FileRead>('/v1/files/', this.orgQuery())
+  listFiles(signal?: AbortSignal): Promise<FileRead[]> {
+    return this.listAll<FileRead>('/v1/files/', this.orgQuery(), signal)
   }
 
   /** The completed files among `ids` (Polar has no single-file GET). */
@@ -191,7 +193,8 @@ export class PolarClient {
    */
   private async listAll<T extends { id: string }>(
     path: string,
-    query: [string, string][]
+    query: [string, string][],
+    signal?: AbortSignal
   ): Promise<T[]> {
     const byId = new Map<string, T>()
     let expected = 0
@@ -199,7 +202,8 @@ export class PolarClient {
       const page = (n: number) =>
         this.call<ListResource<T>>('GET', path, {
           query: [...query, ['page', String(n)], ['limit', String(PAGE_LIMIT)]],
-          expect: 200
+          expect: 200,
+          signal
         })
       const first = await page(1)
       const pages = [first]
@@ -256,6 +260,7 @@ export class PolarClient {
           ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
         },
         body: payload,
+        signal: options.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs
       })
@@ -277,6 +282,7 @@ export class PolarClient {
         attempt,
         retry,
         error => {
+          if (options.signal?.aborted) return { retriable: false }
           lastFailureAmbiguous = !notSent(error)
           // Polar acted but we cannot read what it did: only a call that can check first
           // (`/uploaded`) may be sent again.
@@ -294,10 +300,11 @@ export class PolarClient {
         (error, n, wait) =>
           logger.info(
             `${method} ${route}: ${describe(error)}; retry ${n}/${retry.retries} in ${(wait / 1000).toFixed(1)} s`
-          )
+          ),
+        ms => delay(ms, options.signal)
       )
     } catch (error) {
-      throw toApiError(error, method, route)
+      throw toApiError(error, method, route, this.options.token)
     }
   }
 }
@@ -320,7 +327,7 @@ function describe(error: unknown): string {
   return error instanceof HttpStatus ? `HTTP ${error.status}` : describeError(error)
 }
 
-function toApiError(error: unknown, method: string, route: string): Error {
+function toApiError(error: unknown, method: string, route: string, token: string): Error {
   if (error instanceof UnreadableBody) {
     return new PolarApiError(
       error.status,
@@ -345,7 +352,7 @@ function toApiError(error: unknown, method: string, route: string): Error {
       'Could not reach the Polar API; check `api-url`/`server` and the runner network, then re-run.'
     )
   }
-  const { code, detail } = parseErrorBody(error.body)
+  const { code, detail } = parseErrorBody(error.body, [token])
   return new PolarApiError(
     error.status,
     method,
@@ -356,24 +363,41 @@ function toApiError(error: unknown, method: string, route: string): Error {
   )
 }
 
-export function parseErrorBody(body: string): { code?: string; detail: string } {
+/**
+ * Polar's error body as parsed fields only — its `error` code and `detail` (or an OAuth
+ * `error_description`; a 422's fields and messages, never their `input`) — scrubbed and
+ * shortened. A body that is not JSON (a 500, a proxy's page) may echo the request, token
+ * included: only its first line is kept, scrubbed.
+ */
+export function parseErrorBody(
+  body: string,
+  secrets: string[] = []
+): { code?: string; detail: string } {
+  let code: string | undefined
+  let detail = ''
   try {
     const json = JSON.parse(body) as {
-      error?: string
+      error?: unknown
       detail?: unknown
-      error_description?: string
+      error_description?: unknown
     }
-    let detail = json.error_description ?? ''
+    if (typeof json.error === 'string') code = scrub(json.error, secrets, 60)
+    if (typeof json.error_description === 'string') detail = json.error_description
     if (typeof json.detail === 'string') detail = json.detail
     else if (Array.isArray(json.detail)) {
       detail = json.detail
-        .map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).join('.')}: ${d.msg ?? ''}`)
+        .map(
+          (d: { loc?: unknown[]; msg?: unknown }) =>
+            `${(d.loc ?? []).join('.')}: ${String(d.msg ?? '')}`
+        )
         .join('; ')
     }
-    return { code: json.error, detail }
   } catch {
-    return { detail: body.trim().slice(0, 300) }
+    const first = body.trim().split(/\r?\n/)[0] ?? ''
+    // An HTML page (a proxy's, a load balancer's) says nothing the status does not.
+    detail = first.startsWith('<') ? 'an HTML page instead of JSON' : first
   }
+  return { code, detail: scrub(detail, secrets) }
 }
 
 function requiredScope(method: string, route: string): string {
@@ -396,7 +420,7 @@ function hint(status: number, code: string | undefined, method: string, route: s
     return 'No such benefit in this organization. Check `benefit-ids` and the token’s organization.'
   }
   if (status === 404) {
-    return 'Not found. A wrong `api-url`, or a Polar-Version this server does not know, also answers 404.'
+    return 'A wrong `api-url`, or a Polar-Version this server does not know, also answers 404.'
   }
   if (status === 429) return 'Still rate limited after retries. Lower the `rate-limit` input.'
   if (status >= 500)

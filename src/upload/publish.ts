@@ -159,7 +159,7 @@ export async function publishFile(
     }
     const seconds = (Date.now() - started) / 1000
     lines.push(
-      `created ${read.id} in ${seconds.toFixed(1)} s (${(file.size / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s)`
+      `created ${read.id} in ${seconds.toFixed(1)} s (${formatBytes(file.size / Math.max(seconds, 0.001))}/s)`
     )
     return {
       result: { ...base, id: read.id, version: options.version, status: 'created' },

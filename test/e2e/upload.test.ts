@@ -73,7 +73,7 @@ describe('upload', () => {
     expect(s3).toHaveLength(5)
     expect(s3.every(e => !e.authorization)).toBe(true)
     expect(run.summary).toContain('My App 1.0+beta é.zip')
-    expect(run.stdout).toMatch(/3 uploaded/)
+    expect(run.stdout).toMatch(/Uploaded 3 files \(11\.0 MiB\)/)
   })
 
   test('a zero-byte file uploads as one empty part', async () => {

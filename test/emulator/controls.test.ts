@@ -133,7 +133,8 @@ describe('concurrent-writer controls: holds, jitter, listedBy', () => {
     expect(emu.benefits().find(b => b.id === ben.id)!.files).toEqual([files[2]])
     const held = emu.log().filter(e => e.method === 'PATCH')
     expect(held.map(e => e.held)).toEqual([true, true, true])
-    expect(held[1].endedAt - held[0].endedAt).toBeGreaterThanOrEqual(20)
+    // Applied in arrival order (gapMs apart; not asserted: a loaded machine may run timers late).
+    expect(held.map(e => e.endedAt)).toEqual([...held.map(e => e.endedAt)].sort((a, b) => a - b))
   })
 
   test('reverse order, a timeout that releases what arrived, clearHolds', async () => {

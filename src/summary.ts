@@ -1,0 +1,175 @@
+/**
+ * What a run did, in words and in the job summary's HTML. Pure: report.ts writes it out.
+ * A dry run says what a real run would do, in the same terms; a failed run says so first.
+ */
+import type { RunReport } from './report.js'
+import { formatBytes } from './units.js'
+
+/** Rows of a long table shown before the rest is folded away. */
+const SHOWN_ROWS = 10
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+
+/** The one-line total printed at the end of the log and on top of the summary. */
+export function totalLine(report: RunReport): string {
+  const dry = report.dryRun
+  const parts: string[] = []
+  if (report.mode === 'upload') {
+    const uploads = report.files.filter(f => f.status === 'created' || f.status === 'planned')
+    const bytes = uploads.reduce((sum, f) => sum + f.size, 0)
+    const unchanged = report.files.filter(f => f.status === 'unchanged').length
+    const benefits = report.patchedBenefits.length
+    parts.push(
+      `${dry ? 'would upload' : 'uploaded'} ${plural(uploads.length, 'file')} (${formatBytes(bytes)})`,
+      `${unchanged} unchanged`,
+      `${plural(benefits, 'benefit')} ${dry ? 'to update' : 'updated'}`
+    )
+  }
+  parts.push(
+    `${report.deleted.length} ${dry ? 'to delete' : 'deleted'}`,
+    `${report.kept.length} ${dry ? 'to keep' : 'kept'}`
+  )
+  if (report.failures.length) parts.push(`${report.failures.length} failed`)
+  const line = parts.join(', ')
+  return dry ? `Dry run: ${line}` : line[0].toUpperCase() + line.slice(1)
+}
+
+export function renderSummary(report: RunReport): string {
+  const html: string[] = []
+  const title = `Polar files: ${report.mode}`
+  html.push(`<h3>${report.dryRun ? `${title} — dry run, nothing was changed` : title}</h3>`)
+  if (report.failure) html.push(`<p><strong>Failed:</strong> ${escape(report.failure)}</p>`)
+  html.push(`<p>${escape(totalLine(report))}</p>`)
+  if (report.hiddenSkipped) {
+    html.push(
+      `<p>${plural(report.hiddenSkipped, 'hidden file')} skipped (set <code>include-hidden-files: true</code> to publish them).</p>`
+    )
+  }
+  if (report.files.length) html.push(...filesTable(report))
+  if (report.patchedBenefits.length) html.push(...benefitChanges(report))
+  if (report.deleted.length) {
+    html.push(`<h4>${report.dryRun ? 'To delete' : 'Deleted'}</h4>`)
+    html.push(
+      ...folded(
+        ['Name', 'File ID', 'Created'],
+        report.deleted.map(d => [escape(d.name), id(d.id), escape(shortDate(d.created_at))]),
+        'more'
+      )
+    )
+  }
+  if (report.kept.length) html.push(...keptSection(report))
+  if (report.failures.length) {
+    html.push(
+      '<h4>Failures</h4>',
+      `<ul>${report.failures.map(f => `<li>${escape(f)}</li>`).join('')}</ul>`
+    )
+  }
+  return `${html.join('\n')}\n`
+}
+
+function filesTable(report: RunReport): string[] {
+  const status = (s: string) => (s === 'planned' ? 'to upload' : s)
+  const rows = report.files.map(f => [
+    escape(f.name),
+    f.version ? escape(f.version) : '—',
+    formatBytes(f.size),
+    `<code>${f.sha256.slice(0, 12)}</code>`,
+    f.id ? id(f.id) : '—',
+    status(f.status),
+    f.replaced_ids.length ? f.replaced_ids.map(id).join(' ') : '—'
+  ])
+  const full = report.files
+    .map(f => `${f.sha256}  ${f.id ?? '(not uploaded yet)'.padEnd(36)}  ${f.name}`)
+    .join('\n')
+  return [
+    ...table(['Name', 'Version', 'Size', 'SHA-256', 'File ID', 'Status', 'Replaced'], rows),
+    `<details><summary>Full SHA-256 checksums and file IDs</summary><pre>${escape(full)}</pre></details>`
+  ]
+}
+
+/** Per benefit: which files came in and which went out, by name where the run knows it. */
+function benefitChanges(report: RunReport): string[] {
+  const names = new Map<string, string>()
+  for (const f of report.files) if (f.id) names.set(f.id, f.name)
+  for (const d of report.deleted) names.set(d.id, d.name)
+  for (const k of report.kept) names.set(k.id, k.name)
+  const label = (fileId: string) =>
+    names.has(fileId) ? `${escape(names.get(fileId)!)} ${id(fileId)}` : id(fileId)
+  const items = report.patchedBenefits.map(b => {
+    const added = b.after.filter(x => !b.before.includes(x))
+    const removed = b.before.filter(x => !b.after.includes(x))
+    const moves = [
+      added.length ? `in: ${added.map(label).join(', ')}` : '',
+      removed.length ? `out: ${removed.map(label).join(', ')}` : ''
+    ].filter(Boolean)
+    return (
+      `<li>${id(b.id)} (${b.before.length} → ${plural(b.after.length, 'file')}): ` +
+      `${moves.join('; ') || 'reordered'}</li>`
+    )
+  })
+  return [
+    `<h4>${report.dryRun ? 'Benefits to update' : 'Benefits updated'}</h4>`,
+    `<ul>${items.join('')}</ul>`
+  ]
+}
+
+/**
+ * Kept files: cleanup keeps most of an organization's files for dull reasons ("newest 1"), so
+ * the reasons are counted, and the rows that need a look (a benefit, a newer version) come first.
+ */
+function keptSection(report: RunReport): string[] {
+  const counts = new Map<string, number>()
+  for (const k of report.kept)
+    counts.set(category(k.reason), (counts.get(category(k.reason)) ?? 0) + 1)
+  const dull = (reason: string) => /^(newest|not old enough)/.test(reason)
+  const sorted = [...report.kept].sort((a, b) => Number(dull(a.reason)) - Number(dull(b.reason)))
+  const why = [...counts].map(([reason, n]) => `${n} ${escape(reason)}`).join(', ')
+  return [
+    `<h4>${report.dryRun ? 'To keep' : 'Kept'}</h4>`,
+    `<p>${plural(report.kept.length, 'file')}: ${why}.</p>`,
+    ...folded(
+      ['Name', 'File ID', 'Why'],
+      sorted.map(k => [escape(k.name), id(k.id), escape(k.reason)]),
+      'more kept files'
+    )
+  ]
+}
+
+/** A kept file's reason without its IDs and versions, to count alike ones together. */
+function category(reason: string): string {
+  if (reason.startsWith('newest')) return `${reason} per name`
+  if (reason.startsWith('in benefit')) return 'listed in a benefit'
+  if (reason.startsWith('newer version')) return 'a newer version'
+  if (reason.startsWith('listed again')) return 'listed again by another job'
+  return reason
+}
+
+/** A table of the first rows, the rest folded into a <details> below it. */
+function folded(header: string[], rows: string[][], more: string): string[] {
+  if (rows.length <= SHOWN_ROWS) return table(header, rows)
+  return [
+    ...table(header, rows.slice(0, SHOWN_ROWS)),
+    `<details><summary>${rows.length - SHOWN_ROWS} ${more}</summary>`,
+    ...table(header, rows.slice(SHOWN_ROWS)),
+    '</details>'
+  ]
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const tr = (cells: string[], tag: string) =>
+    `<tr>${cells.map(c => `<${tag}>${c}</${tag}>`).join('')}</tr>`
+  return [`<table>${tr(header, 'th')}${rows.map(r => tr(r, 'td')).join('')}</table>`]
+}
+
+/** The first 8 characters of a UUID: enough to tell files apart, short enough for one line. */
+function id(value: string): string {
+  return `<code title="${escape(value)}">${escape(value.slice(0, 8))}</code>`
+}
+
+function shortDate(iso: string | undefined): string {
+  return iso ? iso.replace('T', ' ').slice(0, 16) : ''
+}
+
+export function escape(text: string): string {
+  return text.replace(/[&<>"]/g, c => `&#${c.charCodeAt(0)};`)
+}
