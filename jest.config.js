@@ -9,5 +9,9 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
-  reporters: ['default', '<rootDir>/test/support/results-reporter.js']
+  reporters: ['default', '<rootDir>/test/support/results-reporter.js'],
+  // A private temp folder per run, which must end empty; jest's own cache stays in the clone.
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  globalTeardown: '<rootDir>/test/support/global-teardown.js',
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest'
 }

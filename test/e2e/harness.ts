@@ -3,10 +3,10 @@
  * outputs and the job summary through GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tempDir } from '../support/temp.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const BUNDLE = join(ROOT, 'dist/index.js')
@@ -22,8 +22,9 @@ export interface ActionRun {
   json<T = unknown>(output: string): T
 }
 
+/** A folder holding `files`; removed after the test file (test/support/temp.ts). */
 export function workspace(files: Record<string, string | Buffer> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'polar-ws-'))
+  const dir = tempDir('ws-')
   for (const [rel, content] of Object.entries(files)) {
     const file = join(dir, rel)
     mkdirSync(dirname(file), { recursive: true })
@@ -44,7 +45,7 @@ export async function runAction(
     during?: { when: () => boolean; run: () => Promise<void> }
   }
 ): Promise<ActionRun> {
-  const state = mkdtempSync(join(tmpdir(), 'polar-run-'))
+  const state = tempDir('run-') // RUNNER_TEMP and the output files: removed once read
   const outputFile = join(state, 'output')
   const summaryFile = join(state, 'summary')
   writeFileSync(outputFile, '')
@@ -93,6 +94,7 @@ export async function runAction(
   clearTimeout(timer)
   const outputs = parseOutputs(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
+  rmSync(state, { recursive: true, force: true, maxRetries: 5 })
   return {
     code,
     stdout,

@@ -1,9 +1,9 @@
 import { describe, expect, test } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { InputError } from '../../src/errors.js'
 import { defaultVersion, parseInputs } from '../../src/inputs.js'
+import { tempDir } from '../support/temp.js'
 
 const ORG = '1dbfc517-0bbf-4301-9ba8-555ca42b9737'
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? ''
@@ -126,7 +126,7 @@ describe('defaultVersion', () => {
     expect(defaultVersion({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' })).toBeNull()
   })
   test("a release event's tag_name", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'evt-'))
+    const dir = tempDir('evt-')
     const file = join(dir, 'event.json')
     writeFileSync(file, JSON.stringify({ release: { tag_name: 'v2.0.0' } }))
     expect(

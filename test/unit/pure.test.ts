@@ -1,7 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createHash, randomBytes } from 'node:crypto'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { redact } from '../../src/log.js'
 import { Pacer } from '../../src/polar/pacer.js'
@@ -12,6 +11,7 @@ import { renderName, splitName } from '../../src/upload/names.js'
 import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
 import { splitUrl } from '../../src/upload/transfer.js'
 import { rangeBody } from '../../src/upload/body.js'
+import { tempDir } from '../support/temp.js'
 
 const MIB = 1024 * 1024
 
@@ -75,7 +75,7 @@ describe('parts', () => {
 
 describe('hashFile', () => {
   test('whole and per-part SHA-256 match independent hashes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const dir = tempDir('hash-')
     const file = join(dir, 'f.bin')
     const data = randomBytes(5 * MIB * 2 + 12345)
     writeFileSync(file, data)
@@ -87,7 +87,7 @@ describe('hashFile', () => {
     )
   })
   test('empty file: one digest of nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const dir = tempDir('hash-')
     const file = join(dir, 'empty')
     writeFileSync(file, '')
     const h = await hashFile(file, 0, layoutParts(0, 5 * MIB))
@@ -96,7 +96,7 @@ describe('hashFile', () => {
     expect(h.sha256Base64).toBe(empty)
   })
   test('a file that changed size since planning is refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const dir = tempDir('hash-')
     const file = join(dir, 'grew')
     writeFileSync(file, Buffer.alloc(100))
     await expect(hashFile(file, 50, layoutParts(50, 5 * MIB))).rejects.toThrow(/changed while/)
@@ -222,7 +222,7 @@ describe('secrets', () => {
 
 describe('hashFile above the worker threshold', () => {
   test('the worker-thread whole-file hash equals an independent one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const dir = tempDir('hash-')
     const file = join(dir, 'big.bin')
     const data = randomBytes(WORKER_THRESHOLD + 5 * MIB + 7)
     writeFileSync(file, data)
@@ -239,7 +239,7 @@ describe('hashFile above the worker threshold', () => {
 
 describe('rangeBody', () => {
   test('yields exactly the bytes of [start, end)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'body-'))
+    const dir = tempDir('body-')
     const file = join(dir, 'f.bin')
     const data = randomBytes(3 * MIB + 12345)
     writeFileSync(file, data)
@@ -259,7 +259,7 @@ describe('rangeBody', () => {
     )
   })
   test('buffers come round every 4 chunks, and a ring is shared only after release', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'body-'))
+    const dir = tempDir('body-')
     const file = join(dir, 'f.bin')
     writeFileSync(file, randomBytes(2 * MIB))
     const first = rangeBody(file, 0, 2 * MIB)
@@ -282,7 +282,7 @@ describe('rangeBody', () => {
     expect(await next(later)).toBe(buffers[0])
   })
   test('a file that shrank is an error, not a short body', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'body-'))
+    const dir = tempDir('body-')
     const file = join(dir, 'f.bin')
     writeFileSync(file, randomBytes(100))
     const source = rangeBody(file, 0, 200)
