@@ -66,11 +66,7 @@ export async function runCleanup(
   const files = await client.listFiles()
   const listedBy = new Map<string, string[]>()
   if (inputs.protectBenefitFiles) {
-    const benefits = await readAllBenefits(
-      client,
-      'protect-benefit-files',
-      'protect-benefit-files: false'
-    )
+    const benefits = await readAllBenefits(client, 'protect-benefit-files')
     for (const b of benefits) {
       for (const id of b.properties.files) listedBy.set(id, [...(listedBy.get(id) ?? []), b.id])
     }

@@ -39,7 +39,8 @@ export function renderSummary(report: RunReport): string {
   const title = `Polar files: ${report.mode}`
   html.push(`<h3>${report.dryRun ? `${title} — dry run, nothing was changed` : title}</h3>`)
   if (report.failure) html.push(`<p><strong>Failed:</strong> ${escape(report.failure)}</p>`)
-  html.push(`<p>${escape(totalLine(report))}</p>`)
+  const nothing = !report.files.length && !report.deleted.length && !report.kept.length
+  if (!report.failure || !nothing) html.push(`<p>${escape(totalLine(report))}</p>`)
   if (report.hiddenSkipped) {
     html.push(
       `<p>${plural(report.hiddenSkipped, 'hidden file')} skipped (set <code>include-hidden-files: true</code> to publish them).</p>`

@@ -115,9 +115,7 @@ async function prepare(inputs: Inputs, deps: UploadDeps, report: RunReport): Pro
   const existing = plan.files.length > 0 ? await listing : []
   const targets = plan.files.length > 0 ? await readTargetBenefits(client, inputs.benefitIds) : []
   const allBenefits =
-    plan.files.length > 0 && inputs.replace
-      ? await readAllBenefits(client, 'replace', 'replace: false')
-      : []
+    plan.files.length > 0 && inputs.replace ? await readAllBenefits(client, 'replace') : []
   return { plan, existing, targets, allBenefits, catalog: new Catalog(client, existing) }
 }
 
@@ -237,9 +235,9 @@ async function swapIntoBenefits(
     } catch (error) {
       report.failures.push(`benefit ${target.id}: ${errorMessage(error)}`)
       throw new Error(
-        'Updating benefits failed' +
-          `${inputs.replace ? ', so no earlier version was deleted' : ''}:\n  - ` +
-          report.failures.join('\n  - '),
+        (inputs.replace
+          ? 'Updating benefits failed, so no earlier version was deleted:'
+          : 'Updating benefits failed:') + `\n  - ${report.failures.join('\n  - ')}`,
         { cause: error }
       )
     }
@@ -284,7 +282,7 @@ async function retireEarlier(
     listedBy = benefitListings(
       inputs.dryRun
         ? plannedBenefits(prepared.allBenefits, report)
-        : await readAllBenefits(client, 'replace', 'replace: false')
+        : await readAllBenefits(client, 'replace')
     )
     const free = candidates.filter(c => !listedBy.has(c.file.id))
     if (inputs.dryRun) {

@@ -220,3 +220,48 @@ describe('versions agree', () => {
     expect(read('CHANGELOG.md')).toMatch(new RegExp(`^## \\[${escaped}\\]`, 'm'))
   })
 })
+
+describe('README troubleshooting rows quote real messages', () => {
+  // Every string literal of src/, in order, template holes as \0: a message split over
+  // concatenated literals or built around values still reads through.
+  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter(f => f.endsWith('.ts'))
+    .map(f => read(join('src', f)))
+  const literal = /'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`/g
+  const corpus = sources
+    .flatMap(text =>
+      [...text.matchAll(literal)].map(m =>
+        (m[1] ?? m[2] ?? m[3]).replace(/\$\{[^}]*\}/g, '\0').replace(/\\(.)/g, '$1')
+      )
+    )
+    .join('')
+  const rows = tableAfter(README, 'Troubleshooting')
+  /**
+   * A quoted message cut at its placeholders (…, <name>, N, M) into the literal runs to look
+   * for; the prefixes that error classes add (`Input 'x': `, `Polar API … failed: HTTP n code`)
+   * are checked once, in errors.ts, not per message.
+   */
+  const fragments = (message: string) =>
+    message
+      .replace(/^Input '[^']+': /, '')
+      .replace(/^Polar API … failed: (HTTP \w+( [a-z_]+)?|no response)( …)?/, '')
+      .split(/v…|…|<[^>]+>|\bN\b|\bM\b|'…'/)
+      .map(f =>
+        f
+          .trim()
+          .replace(/^[.:,;)(]+|[.:,;(]+$/g, '')
+          .trim()
+      )
+      .filter(f => f.length >= 12)
+
+  test.each(rows.map(r => [r[0]]))('%s', cell => {
+    const spans = [...cell.matchAll(/(`+)(.+?)\1/g)].map(m => m[2])
+    expect(spans.length).toBeGreaterThan(0)
+    const missing = spans.flatMap(fragments).filter(f => !corpus.includes(f))
+    expect(missing).toEqual([])
+  })
+  test('the prefixes the error classes add', () => {
+    expect(corpus).toContain("Input '\0': ")
+    expect(corpus).toContain('Polar API \0 \0 failed: ')
+  })
+})

@@ -12,20 +12,27 @@ const DELETE_CONCURRENCY = 4
  */
 export async function readAllBenefits(
   client: PolarClient,
-  why: string,
-  alternative: string
+  why: keyof typeof NO_BENEFITS_READ
 ): Promise<BenefitDownloadables[]> {
   try {
     return await client.listDownloadablesBenefits()
   } catch (error) {
     if (error instanceof PolarApiError && error.status === 403) {
-      throw new PlanError(
-        `${why} needs to read your downloadables benefits (so no customer loses a file), but ` +
-          `the token lacks the benefits:read scope. Give the token benefits:read, or set ${alternative}.`
-      )
+      throw new PlanError(NO_BENEFITS_READ[why])
     }
     throw error
   }
+}
+
+/** Whole sentences, so a user who searches the README for the message finds it. */
+const NO_BENEFITS_READ = {
+  replace:
+    'replace needs to read your downloadables benefits (so no customer loses a file), but the ' +
+    'token lacks the benefits:read scope. Give the token benefits:read, or set replace: false.',
+  'protect-benefit-files':
+    'protect-benefit-files needs to read your downloadables benefits (so no customer loses a ' +
+    'file), but the token lacks the benefits:read scope. Give the token benefits:read, or set ' +
+    'protect-benefit-files: false.'
 }
 
 /** Deletes in a bounded pool with the client's retries; one failure does not stop the others. */

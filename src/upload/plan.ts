@@ -209,14 +209,13 @@ function unmatchedText(m: Matches, patterns: string[], workingDirectory: string)
     m.onlyHidden.has(p) ? `'${p}' (only hidden files)` : `'${p}'`
   )
   const includes = patterns.filter(p => !p.startsWith('!')).length
-  const which =
-    m.unmatched.length === includes
-      ? `No file matched \`files\``
-      : `${m.unmatched.length} of ${includes} patterns in \`files\` matched no file`
+  const list = lines.join(', ')
   const hiddenHint = m.onlyHidden.size
     ? ' Hidden files (a name or folder starting with `.`) are skipped unless include-hidden-files: true.'
     : ''
-  return `${which} under ${workingDirectory}: ${lines.join(', ')}.${hiddenHint}`
+  return m.unmatched.length === includes
+    ? `No file matched \`files\` under ${workingDirectory}: ${list}.${hiddenHint}`
+    : `${m.unmatched.length} of ${includes} patterns in \`files\` matched no file under ${workingDirectory}: ${list}.${hiddenHint}`
 }
 
 function compareStrings(a: string, b: string): number {

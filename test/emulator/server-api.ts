@@ -91,14 +91,21 @@ export interface ApiServerDeps extends ApiDeps {
   control: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
 
-function faultReply(status: number, retryAfter: number | undefined): Reply {
+/** A debugging proxy's page that echoes the request, credentials included. */
+function echo(req: IncomingMessage): string {
+  const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`)
+  return [`${req.method} ${req.url} HTTP/1.1`, ...headers].join('\n')
+}
+
+function faultReply(status: number, retryAfter: number | undefined, echoed?: string): Reply {
   if (status === 429) return { status, headers: { 'retry-after': String(retryAfter ?? 1) } }
   const text =
-    status === 500
+    echoed ??
+    (status === 500
       ? 'Internal Server Error'
       : status === 502
         ? 'Bad Gateway'
-        : 'Service Unavailable'
+        : 'Service Unavailable')
   return {
     status,
     text,
@@ -294,7 +301,7 @@ async function handle(
   if (before?.kind === 'status') {
     await readBody(req)
     outcome = {
-      reply: faultReply(before.status, before.retryAfter),
+      reply: faultReply(before.status, before.retryAfter, before.echo ? echo(req) : undefined),
       error: `injected ${before.status}`
     }
   } else {
@@ -317,7 +324,7 @@ async function handle(
     if (after?.kind === 'delay') await sleep(after.ms)
     if (after?.kind === 'status')
       outcome = {
-        reply: faultReply(after.status, after.retryAfter),
+        reply: faultReply(after.status, after.retryAfter, after.echo ? echo(req) : undefined),
         error: `injected ${after.status} after handling`
       }
   }

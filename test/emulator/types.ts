@@ -56,7 +56,13 @@ interface FaultBase {
   phase?: 'before' | 'after'
 }
 export type Fault =
-  | (FaultBase & { kind: 'status'; status: 429 | 500 | 502 | 503; retryAfter?: number })
+  | (FaultBase & {
+      kind: 'status'
+      status: 429 | 500 | 502 | 503
+      retryAfter?: number
+      /** Addition (API): the body echoes the request line and headers, token included. */
+      echo?: boolean
+    })
   | (FaultBase & { kind: 'reset'; afterBytes?: number })
   | (FaultBase & { kind: 'delay'; ms: number })
 

@@ -1,10 +1,13 @@
 import { describe, expect, test } from '@jest/globals'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
 import { InputError } from '../../src/errors.js'
-import { defaultVersion, parseInputs } from '../../src/inputs.js'
+import { defaultVersion, MODE_ONLY, parseInputs } from '../../src/inputs.js'
 import { tempDir } from '../support/temp.js'
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const ORG = '1dbfc517-0bbf-4301-9ba8-555ca42b9737'
 const reader = (values: Record<string, string>) => (name: string) => values[name] ?? ''
 const base = { token: 'polar_oat_abc', files: 'dist/*.zip' }
@@ -133,4 +136,41 @@ describe('defaultVersion', () => {
       defaultVersion({ GITHUB_EVENT_NAME: 'release', GITHUB_EVENT_PATH: file, GITHUB_REF: '' })
     ).toBe('v2.0.0')
   })
+})
+
+describe('inputs the mode does not read', () => {
+  test('set away from their default: a warning each; at their default: silence', () => {
+    const upload = parseInputs(reader({ ...base, keep: '3', names: '*', 'older-than': '0' }), env)
+    expect(upload.warnings).toEqual([
+      "Input 'keep' applies only to mode: cleanup; it is ignored in upload mode."
+    ])
+    const cleanup = parseInputs(
+      reader({ token: 'polar_oat_abc', mode: 'cleanup', files: 'dist/*', concurrency: '8' }),
+      env
+    )
+    expect(cleanup.warnings).toEqual([
+      "Input 'files' applies only to mode: upload; it is ignored in cleanup mode."
+    ])
+  })
+  test("the defaults it compares with are action.yml's", () => {
+    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, { default?: unknown }>
+    }
+    for (const table of Object.values(MODE_ONLY)) {
+      for (const [name, fallback] of Object.entries(table)) {
+        expect([name, String(action.inputs[name]?.default ?? '')]).toEqual([name, fallback])
+      }
+    }
+  })
+})
+
+describe('api-url', () => {
+  test.each(['https://api.polar.sh/v1', 'https://proxy.example/polar/v1/'])(
+    '%s: the /v1 suffix is refused with the base URL to use',
+    url => {
+      expect(() => parseInputs(reader({ ...base, 'api-url': url }), env)).toThrow(
+        /ends in \/v1, which the action adds itself. Give the base URL: https:\/\/(api\.polar\.sh|proxy\.example\/polar)$/
+      )
+    }
+  )
 })

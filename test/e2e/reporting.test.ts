@@ -1,0 +1,139 @@
+/**
+ * What a user sees at the end of a run: a dry run that says what a real run would do, outputs
+ * that claim only what happened, a failed run that says so (outputs on every exit path), and
+ * error messages that never carry a raw body or a secret.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { createHash, randomBytes } from 'node:crypto'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { runAction, workspace, type FileOutput } from './harness.js'
+
+let emu: Emulator
+beforeAll(async () => {
+  emu = await startEmulator()
+})
+afterAll(async () => {
+  await emu.close()
+})
+beforeEach(() => {
+  emu.clearFaults()
+  emu.clearLog()
+})
+
+const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString()
+const base = () => ({ token: emu.token, 'api-url': emu.apiUrl, retries: '1' })
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const OUTPUTS = ['file-ids', 'file-id', 'files', 'deleted-ids']
+
+describe('a dry run says exactly what the real run then does', () => {
+  test('to upload, unchanged, benefits to update, to delete, to keep — the same numbers', async () => {
+    const t = Date.now()
+    const same = { [`a-${t}.zip`]: 'unchanged a', [`b-${t}.zip`]: 'unchanged b' }
+    for (const [name, content] of Object.entries(same)) {
+      emu.seedFile({ name, sha256: hex(content), size: content.length, version: 'v1' })
+    }
+    const fresh = `c-${t}.zip`
+    const oldC = emu.seedFile({ name: fresh, createdAt: daysAgo(9) })
+    const listedElsewhere = emu.seedFile({ name: fresh, createdAt: daysAgo(20) })
+    const ben = emu.seedBenefit({ files: [oldC.id] })
+    emu.seedBenefit({ files: [listedElsewhere.id] })
+    const ws = workspace({ ...same, [fresh]: randomBytes(1536) })
+    const inputs = { ...base(), files: '*.zip', 'benefit-ids': ben.id, version: 'v2' }
+
+    const dry = await runAction({ ...inputs, 'dry-run': 'true' }, { workspace: ws })
+    expect(dry.code).toBe(0)
+    expect(emu.log().filter(e => WRITES.has(e.method))).toEqual([])
+    expect(dry.json<FileOutput[]>('files').map(f => [f.status, f.version])).toEqual([
+      ['unchanged', 'v2'],
+      ['unchanged', 'v2'],
+      ['planned', 'v2']
+    ])
+    const total = '1 file (1.5 KiB), 2 unchanged, 1 benefit to update, 1 to delete, 1 to keep'
+    expect(dry.stdout).toContain(`Dry run: would upload ${total}`)
+    expect(dry.stdout).toMatch(/unchanged: would reuse/)
+    expect(dry.stdout).toContain(`Would delete earlier version ${fresh} (${oldC.id})`)
+    expect(dry.stdout).toContain(`Would keep ${fresh} (${listedElsewhere.id})`)
+    expect(dry.stdout).not.toMatch(/\bKept\b|reusing/)
+    expect(dry.summary).toContain('dry run, nothing was changed')
+    expect(dry.summary).toContain('Benefits to update')
+    expect(dry.summary).not.toContain('Benefits updated')
+
+    const real = await runAction(inputs, { workspace: ws })
+    expect(real.code).toBe(0)
+    expect(real.json<FileOutput[]>('files').map(f => f.status)).toEqual([
+      'unchanged',
+      'unchanged',
+      'created'
+    ])
+    expect(real.stdout).toContain(
+      'Uploaded 1 file (1.5 KiB), 2 unchanged, 1 benefit updated, 1 deleted, 1 kept'
+    )
+    expect(real.json('deleted-ids')).toEqual(dry.json('deleted-ids'))
+  })
+})
+
+describe('outputs claim only what happened', () => {
+  test('after a failed upload, a reused file keeps the version Polar holds', async () => {
+    const t = Date.now()
+    const content = 'reused bytes'
+    const reused = emu.seedFile({
+      name: `r-${t}.zip`,
+      sha256: hex(content),
+      size: content.length,
+      version: 'v1'
+    })
+    emu.injectFault({ target: 's3', method: 'PUT', kind: 'status', status: 500, times: 10 })
+    const run = await runAction(
+      { ...base(), files: '*.zip', version: 'v2', retries: '0' },
+      { workspace: workspace({ [`r-${t}.zip`]: content, [`n-${t}.zip`]: 'new' }) }
+    )
+    expect(run.code).toBe(1)
+    const files = run.json<FileOutput[]>('files')
+    expect(files).toEqual([expect.objectContaining({ id: reused.id, version: 'v1' })])
+    expect(emu.log().some(e => e.method === 'PATCH')).toBe(false)
+    expect(run.summary).toMatch(/<strong>Failed:<\/strong> 1 of 2 file\(s\) failed to upload/)
+  })
+
+  test('a bad input: a Failed line, no empty table, every output set (empty)', async () => {
+    const run = await runAction(
+      { ...base(), files: '*.zip', 'part-size': '1KiB' },
+      { workspace: workspace({ 'a.zip': 'a' }) }
+    )
+    expect(run.code).toBe(1)
+    expect(run.summary).toContain("<strong>Failed:</strong> Input 'part-size'")
+    expect(run.summary).not.toContain('<table>')
+    expect(run.summary).not.toMatch(/Uploaded 0 files/)
+    expect(Object.keys(run.outputs).sort()).toEqual([...OUTPUTS].sort())
+    expect(run.json('file-ids')).toEqual([])
+    expect(run.json('files')).toEqual([])
+    expect(run.json('deleted-ids')).toEqual([])
+    expect(run.stdout).not.toMatch(/Uploaded 0 files/)
+  })
+})
+
+describe('errors never echo raw bodies', () => {
+  test('a 500 whose body echoes the request: no token, no header dump, in any output', async () => {
+    emu.injectFault({
+      target: 'api',
+      path: '/v1/files/',
+      kind: 'status',
+      status: 500,
+      echo: true,
+      times: 20
+    })
+    const run = await runAction(
+      { ...base(), files: '*.zip', retries: '0' },
+      { workspace: workspace({ 'a.zip': 'a' }) }
+    )
+    expect(run.code).toBe(1)
+    const secret = emu.token.slice('polar_oat_'.length)
+    // `::add-mask::` is the runner's masking command itself, never shown in a log.
+    const seen = run.everything.replace(/^::add-mask::.*$/m, '')
+    expect(seen).not.toContain(secret)
+    expect(seen).not.toMatch(/user-agent:|polar-version:/i)
+    expect(run.stdout).toMatch(
+      /::error::Polar API GET \/v1\/files\/ failed: HTTP 500 — GET \/v1\/files\//
+    )
+  })
+})
