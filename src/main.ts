@@ -99,7 +99,11 @@ export async function run(): Promise<void> {
     progress?.stop()
     // Outputs on every path (empty arrays when nothing was done), so `fromJSON()` never breaks.
     report ??= fallbackReport()
-    setOutputs(report)
+    try {
+      setOutputs(report)
+    } catch (e) {
+      core.setFailed(`Could not write the outputs: ${errorMessage(e)}`)
+    }
     await writeSummary(report).catch(e =>
       core.warning(`Could not write the job summary: ${errorMessage(e)}`)
     )

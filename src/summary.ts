@@ -88,25 +88,28 @@ function filesTable(report: RunReport): string[] {
   ]
 }
 
-/** Per benefit: which files came in and which went out, by name where the run knows it. */
+/** Per benefit: each replaced file with its replacement, then files added or removed alone. */
 function benefitChanges(report: RunReport): string[] {
   const names = new Map<string, string>()
-  for (const f of report.files) if (f.id) names.set(f.id, f.name)
+  for (const f of report.files) names.set(f.id ?? `(new ${f.name})`, f.name)
   for (const d of report.deleted) names.set(d.id, d.name)
   for (const k of report.kept) names.set(k.id, k.name)
-  const label = (fileId: string) =>
-    names.has(fileId) ? `${escape(names.get(fileId)!)} ${id(fileId)}` : id(fileId)
+  const ref = (fileId: string) => (fileId.startsWith('(new ') ? 'the new upload' : id(fileId))
   const items = report.patchedBenefits.map(b => {
     const added = b.after.filter(x => !b.before.includes(x))
     const removed = b.before.filter(x => !b.after.includes(x))
-    const moves = [
-      added.length ? `in: ${added.map(label).join(', ')}` : '',
-      removed.length ? `out: ${removed.map(label).join(', ')}` : ''
-    ].filter(Boolean)
-    return (
-      `<li>${id(b.id)} (${b.before.length} → ${plural(b.after.length, 'file')}): ` +
-      `${moves.join('; ') || 'reordered'}</li>`
-    )
+    const lines: string[] = []
+    for (const old of removed) {
+      const name = names.get(old)
+      const taker = added.findIndex(a => name !== undefined && names.get(a) === name)
+      if (taker >= 0) {
+        lines.push(`${escape(name!)}: ${ref(old)} → ${ref(added[taker])}`)
+        added.splice(taker, 1)
+      } else lines.push(`${escape(names.get(old) ?? 'a file')} ${ref(old)} removed`)
+    }
+    for (const a of added) lines.push(`${escape(names.get(a) ?? 'a file')} ${ref(a)} added`)
+    const list = lines.length ? lines.map(l => `<li>${l}</li>`).join('') : '<li>reordered</li>'
+    return `<li>${id(b.id)} (${b.before.length} → ${plural(b.after.length, 'file')})<ul>${list}</ul></li>`
   })
   return [
     `<h4>${report.dryRun ? 'Benefits to update' : 'Benefits updated'}</h4>`,
@@ -125,12 +128,15 @@ function keptSection(report: RunReport): string[] {
   const dull = (reason: string) => /^(newest|not old enough)/.test(reason)
   const sorted = [...report.kept].sort((a, b) => Number(dull(a.reason)) - Number(dull(b.reason)))
   const why = [...counts].map(([reason, n]) => `${n} ${escape(reason)}`).join(', ')
+  // Benefit IDs in a reason shortened like every other ID (the log has them whole).
+  const reason = (r: string) =>
+    escape(r).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, m => id(m))
   return [
     `<h4>${report.dryRun ? 'To keep' : 'Kept'}</h4>`,
-    `<p>${plural(report.kept.length, 'file')}: ${why}.</p>`,
+    `<p>${plural(report.kept.length, 'file')} (${why}).</p>`,
     ...folded(
       ['Name', 'File ID', 'Why'],
-      sorted.map(k => [escape(k.name), id(k.id), escape(k.reason)]),
+      sorted.map(k => [escape(k.name), id(k.id), reason(k.reason)]),
       'more kept files'
     )
   ]

@@ -171,6 +171,9 @@ async function relabelReused(
     try {
       throwIfCancelled(deps.cancel)
       await deps.client.updateFileVersion(o.result.id!, o.relabel)
+      deps.logger.info(
+        `Version of ${o.result.name} (${o.result.id}): ${o.result.version ?? '(none)'} → ${o.relabel}`
+      )
       o.result.version = o.relabel // only now is it true
     } catch (error) {
       report.failures.push(`version of ${o.result.name} (${o.result.id}): ${errorMessage(error)}`)

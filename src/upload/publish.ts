@@ -102,7 +102,8 @@ export async function publishFile(
       )
       if (label) {
         lines.push(
-          `version ${reuse.version ?? '(none)'} → ${label}${options.dryRun ? ' (planned)' : ''}`
+          `version ${reuse.version ?? '(none)'} → ${label} ` +
+            (options.dryRun ? '(planned)' : 'once every upload has succeeded')
         )
       } else if (options.version && options.version !== reuse.version) {
         lines.push(`version stays ${reuse.version}: it is higher than ${options.version}`)
