@@ -77,6 +77,10 @@ export async function runCleanup(
     listedBy
   )
   report.kept = decision.kept
+  // The kept files worth a look (most are kept for being the newest of their name).
+  for (const k of decision.kept.filter(k => k.reason.startsWith('in benefit'))) {
+    logger.info(`${inputs.dryRun ? 'Would keep' : 'Kept'} ${k.name} (${k.id}): ${k.reason}`)
+  }
   const record = (f: FileRead) => {
     report.deleted.push({ id: f.id, name: f.name, created_at: f.created_at })
   }
