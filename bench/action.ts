@@ -22,7 +22,8 @@ export interface ActionRun {
 export function actionEnv(
   inputs: Record<string, string>,
   workspace: string,
-  scratch: string
+  scratch: string,
+  extra: Record<string, string> = {}
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
@@ -41,7 +42,9 @@ export function actionEnv(
     ...env,
     GITHUB_WORKSPACE: workspace,
     GITHUB_OUTPUT: output,
-    GITHUB_STEP_SUMMARY: summary
+    GITHUB_STEP_SUMMARY: summary,
+    RUNNER_TEMP: scratch,
+    ...extra
   }
 }
 
@@ -50,12 +53,13 @@ export async function runAction(
   bundle: string,
   inputs: Record<string, string>,
   workspace: string,
-  scratch: string
+  scratch: string,
+  extraEnv: Record<string, string> = {}
 ): Promise<ActionRun> {
   const dir = mkdtempSync(join(scratch, 'run-'))
   try {
     const timeFile = join(dir, 'time')
-    const env = actionEnv(inputs, workspace, dir)
+    const env = actionEnv(inputs, workspace, dir, extraEnv)
     const r = await timeCommand(GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, bundle], {
       cwd: workspace,
       env

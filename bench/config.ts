@@ -15,6 +15,9 @@ export interface BenchConfig {
   /** small_N: the emulator's added API latency and both sides' requests-per-minute budget. */
   latencyMs: number
   ratePerMinute: number
+  /** release_N: the size of the GitHub release asset, and rounds. */
+  releaseSize: number
+  releaseRuns: number
   /** matrix_RxF: R concurrent runs of F files, one benefit, one shared budget. */
   matrixRuns: number
   matrixFiles: number
@@ -44,6 +47,8 @@ export const FULL: BenchConfig = {
   rssRuns: 3,
   smallCount: 100,
   smallRuns: 3,
+  releaseSize: GIB,
+  releaseRuns: 3,
   matrixRuns: 4,
   matrixFiles: 15,
   matrixRatePerMinute: 100,
@@ -61,6 +66,8 @@ export const SMOKE: BenchConfig = {
   rssRuns: 3,
   smallCount: 10,
   smallRuns: 3,
+  releaseSize: 8 * MIB,
+  releaseRuns: 2,
   matrixRuns: 2,
   matrixFiles: 3,
   matrixRatePerMinute: 600,

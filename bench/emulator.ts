@@ -14,12 +14,20 @@ export interface LogEntry {
   status: number
 }
 
+/** With `--github`: the GitHub emulator started beside it. */
+export interface GitHubSide {
+  apiUrl: string
+  token: string
+  repository: string
+}
+
 export class EmulatorProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly apiUrl: string,
     readonly token: string,
-    readonly s3Url: string
+    readonly s3Url: string,
+    readonly github?: GitHubSide
   ) {}
 
   /** Starts the CLI with `args` (e.g. --rate-limit 1200) and waits for its four lines. */
@@ -29,8 +37,42 @@ export class EmulatorProcess {
       ['--import', './test/emulator/register.mjs', join('test', 'emulator', 'cli.ts'), ...args],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }
     )
-    const vars = await readVars(child, ['POLAR_API_URL', 'POLAR_TOKEN', 'S3_URL'])
-    return new EmulatorProcess(child, vars.POLAR_API_URL, vars.POLAR_TOKEN, vars.S3_URL)
+    const github = args.includes('--github')
+    const vars = await readVars(child, [
+      'POLAR_API_URL',
+      'POLAR_TOKEN',
+      'S3_URL',
+      ...(github ? ['GITHUB_API_URL', 'GITHUB_TOKEN', 'GITHUB_REPOSITORY'] : [])
+    ])
+    return new EmulatorProcess(
+      child,
+      vars.POLAR_API_URL,
+      vars.POLAR_TOKEN,
+      vars.S3_URL,
+      github
+        ? {
+            apiUrl: vars.GITHUB_API_URL,
+            token: vars.GITHUB_TOKEN,
+            repository: vars.GITHUB_REPOSITORY
+          }
+        : undefined
+    )
+  }
+
+  /** A call to a control route of the GitHub emulator (no auth). */
+  async githubControl<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const base = this.github!.apiUrl.replace(/\/api\/v3$/, '')
+    const response = await fetch(`${base}/_emulator/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    const text = await response.text()
+    if (!response.ok)
+      throw new Error(
+        `github emulator ${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`
+      )
+    return (text ? JSON.parse(text) : undefined) as T
   }
 
   /** A call to a `/_emulator/` control route (no auth). */

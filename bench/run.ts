@@ -13,6 +13,7 @@ import { FULL, SMOKE } from './config.js'
 import { EmulatorProcess } from './emulator.js'
 import { ensureFreeSpace, writeRandomFile } from './files.js'
 import { matrixRun } from './matrix.js'
+import { releaseRounds } from './release.js'
 import { markdownTable, writeResults, type Result } from './report.js'
 import {
   coldStartRuns,
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     options: {
       smoke: { type: 'boolean', default: false },
       out: { type: 'string' },
-      // While working on one thing: e.g. --only matrix (groups: big, rss, small, matrix, cold).
+      // While working on one thing: e.g. --only matrix (groups: big, rss, release, small, matrix, cold).
       // Such a partial run writes to a temp file unless --out is given.
       only: { type: 'string' }
     },
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     if (want('rss')) results.push(...(await rssResults(ctx, emu, notes)))
     await stop(emu)
   }
+  if (want('release')) results.push(await releaseResults(ctx, notes))
   if (want('small')) results.push(await smallResults(ctx, notes))
   if (want('matrix')) results.push(await matrixResults(ctx, notes))
   if (want('cold')) results.push(await coldResults(ctx, notes))
@@ -271,6 +273,52 @@ async function smallResults(ctx: Ctx, notes: string[]): Promise<Result> {
     ratio: round(value / boundS, 2),
     target: 'ratio ≤ 1.15, ≤ 3 429s',
     met: value / boundS <= 1.15 && worst429 <= 3
+  }
+}
+
+/**
+ * release_N on an emulator started with the GitHub one beside it: the action publishing a
+ * release asset, against the download alone plus the local upload alone, in the same rounds.
+ */
+async function releaseResults(ctx: Ctx, notes: string[]): Promise<Result> {
+  const { releaseSize, releaseRuns, rssTargetMiB } = ctx.cfg
+  const label = sizeLabel(releaseSize)
+  const emu = await start(ctx.root, ['--github'])
+  const ws = await workspace(ctx, releaseSize)
+  let rounds
+  try {
+    rounds = await releaseRounds(ctx, emu, ws, releaseRuns)
+  } finally {
+    await stop(emu)
+    rmSync(ws.dir, { recursive: true, force: true })
+  }
+  const value = s(median(rounds.map(r => r.releaseMs)))
+  const baseline = s(median(rounds.map(r => r.downloadMs)) + median(rounds.map(r => r.uploadMs)))
+  const rss = round(median(rounds.map(r => r.releaseRssKiB / 1024)), 1)
+  notes.push(
+    `release_${label}: runs ${samples(
+      rounds.map(r => r.releaseMs / 1000),
+      's'
+    )}, peak RSS ${samples(
+      rounds.map(r => r.releaseRssKiB / 1024),
+      'MiB',
+      0
+    )}; baseline = curl download alone (${samples(
+      rounds.map(r => r.downloadMs / 1000),
+      's'
+    )}) + the action's local upload alone (${samples(
+      rounds.map(r => r.uploadMs / 1000),
+      's'
+    )})`
+  )
+  return {
+    name: `release_${label}`,
+    value,
+    unit: 's',
+    baseline,
+    ratio: round(value / baseline, 2),
+    target: `ratio ≤ 1.2, peak RSS ≤ ${rssTargetMiB} MiB (${rss} MiB)`,
+    met: value / baseline <= 1.2 && rss <= rssTargetMiB
   }
 }
 

@@ -36,6 +36,34 @@ export class PolarApiError extends Error {
   }
 }
 
+/** A GitHub API call (the `release` source) that failed for good. */
+export class GitHubApiError extends Error {
+  override readonly name = 'GitHubApiError'
+  constructor(
+    readonly status: number,
+    method: string,
+    route: string,
+    detail: string
+  ) {
+    super(
+      `GitHub API ${method} ${route} failed: ${status === 0 ? 'no response' : `HTTP ${status}`}` +
+        ` — ${sentence(detail)}`
+    )
+  }
+}
+
+/** A release asset whose download is not what GitHub said it is (size or digest). */
+export class AssetMismatchError extends Error {
+  override readonly name = 'AssetMismatchError'
+  constructor(
+    readonly asset: string,
+    readonly what: 'size' | 'digest',
+    message: string
+  ) {
+    super(message)
+  }
+}
+
 /** A part PUT to the presigned S3 URL failed for good. Never carries the URL. */
 export class PartUploadError extends Error {
   override readonly name = 'PartUploadError'

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { InputError } from './errors.js'
 import { MAX_PART_SIZE, MIN_PART_SIZE } from './limits.js'
 import { parseDuration, parseSize } from './units.js'
-import { validateTemplate } from './upload/names.js'
+import { nameProblem, validateTemplate } from './upload/names.js'
 
 export const SERVERS = {
   production: { url: 'https://api.polar.sh', rateLimit: 500 },
@@ -15,12 +15,25 @@ export const SERVERS = {
 } as const
 
 export type Mode = 'upload' | 'cleanup'
+
+/** A GitHub release to publish the assets of (`release` input). */
+export interface ReleaseRef {
+  owner: string
+  repo: string
+  tag: string
+}
 export type Server = keyof typeof SERVERS
 
 export interface Inputs {
   token: string
   mode: Mode
   patterns: string[]
+  /** Publish this release's assets instead of local files (`files` then selects by name). */
+  release: ReleaseRef | null
+  githubToken: string
+  releaseWaitMs: number
+  /** Also publish the `checksums` text under this name. */
+  checksumsManifest: string | null
   includeHiddenFiles: boolean
   workingDirectory: string
   ifNoFilesFound: 'error' | 'warn' | 'ignore'
@@ -62,7 +75,10 @@ export const MODE_ONLY: Record<Mode, Record<string, string>> = {
     'if-unchanged': 'skip',
     'benefit-ids': '',
     concurrency: '8',
-    'part-size': '16MiB'
+    'part-size': '16MiB',
+    release: '',
+    'release-wait': '0',
+    'checksums-manifest': ''
   },
   cleanup: {
     keep: '1',
@@ -123,10 +139,37 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   }
 
   const patterns = lines(get('files'))
-  if (mode === 'upload' && patterns.length === 0) {
+  const release = parseRelease(get('release'), env)
+  if (mode === 'upload' && patterns.length === 0 && !release) {
     throw new InputError(
       'files',
-      'is required in upload mode. Give one glob pattern per line, e.g. `files: dist/*.zip`.'
+      'is required in upload mode (unless `release` is set). Give one glob pattern per line, ' +
+        'e.g. `files: dist/*.zip`.'
+    )
+  }
+  const githubToken = get('github-token')
+  if (release && !githubToken) {
+    throw new InputError(
+      'github-token',
+      'is empty, but `release` needs it to read the release. Leave it at its default ' +
+        '(`${{ github.token }}`, with `permissions: contents: read`) or pass a token that can ' +
+        `read ${release.owner}/${release.repo}.`
+    )
+  }
+  const releaseWaitText = get('release-wait') || '0'
+  const releaseWaitMs = parseDuration(releaseWaitText)
+  if (releaseWaitMs === null) {
+    throw new InputError(
+      'release-wait',
+      `'${releaseWaitText}' is not a duration. Use a number and a unit: 10m, 90s, or 0.`
+    )
+  }
+  const checksumsManifest = get('checksums-manifest') || null
+  const manifestProblem = checksumsManifest === null ? null : nameProblem(checksumsManifest)
+  if (manifestProblem) {
+    throw new InputError(
+      'checksums-manifest',
+      `'${checksumsManifest}' ${manifestProblem}: it is the manifest's file name, e.g. SHA256SUMS.`
     )
   }
 
@@ -134,7 +177,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   const templateProblem = validateTemplate(nameTemplate)
   if (templateProblem) throw new InputError('name', templateProblem)
 
-  const version = get('version') || defaultVersion(env)
+  // A release's tag is its assets' version; otherwise the tag this run is for.
+  const version = get('version') || release?.tag || defaultVersion(env)
   if (mode === 'upload' && version === null && nameTemplate.includes('{version}')) {
     throw new InputError(
       'name',
@@ -211,6 +255,10 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     token,
     mode,
     patterns,
+    release,
+    githubToken,
+    releaseWaitMs,
+    checksumsManifest,
     includeHiddenFiles: bool(get, 'include-hidden-files', false),
     workingDirectory,
     ifNoFilesFound: oneOf(get, 'if-no-files-found', ['error', 'warn', 'ignore'] as const, 'error'),
@@ -246,6 +294,27 @@ function ignoredInputs(get: (n: string) => string, mode: Mode): string[] {
     .map(
       ([name]) => `Input '${name}' applies only to mode: ${other}; it is ignored in ${mode} mode.`
     )
+}
+
+/** `v1.2.3` (this repository, from GITHUB_REPOSITORY) or `owner/repo@v1.2.3`; '' = none. */
+function parseRelease(text: string, env: NodeJS.ProcessEnv): ReleaseRef | null {
+  if (!text) return null
+  const full = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)@(\S+)$/.exec(text)
+  if (full) return { owner: full[1], repo: full[2], tag: full[3] }
+  if (/\s|@/.test(text)) {
+    throw new InputError(
+      'release',
+      `'${text}' is not a tag or owner/repo@tag. Example: release: \${{ github.event.release.tag_name }}`
+    )
+  }
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  if (!owner || !repo) {
+    throw new InputError(
+      'release',
+      `is the tag '${text}', but GITHUB_REPOSITORY is not set to tell whose. Use owner/repo@${text}.`
+    )
+  }
+  return { owner, repo, tag: text }
 }
 
 /** The tag of a tag push or a release event (any run on a tag ref); otherwise no version. */

@@ -3,6 +3,7 @@
  * The only place (with report.ts) that talks to @actions/core.
  */
 import * as core from '@actions/core'
+import { tmpdir } from 'node:os'
 import { Agent } from 'undici'
 import { runCleanup } from './cleanup.js'
 import { CancelledError, errorMessage } from './errors.js'
@@ -25,11 +26,12 @@ import { runUpload } from './upload-mode.js'
 const CANCEL_ROLLBACK_MS = 5000
 
 export async function run(): Promise<void> {
-  // Mask the token before anything can print it, even a failed parse.
+  // Mask the tokens before anything can print them, even a failed parse.
   const rawToken = core.getInput('token').trim()
-  if (rawToken) core.setSecret(rawToken)
+  const githubToken = core.getInput('github-token').trim()
+  const secrets = [rawToken, githubToken].filter(Boolean)
+  for (const secret of secrets) core.setSecret(secret)
 
-  const secrets = [rawToken]
   let report: RunReport | undefined
   let client: PolarClient | undefined
   let s3: Agent | undefined
@@ -78,6 +80,7 @@ export async function run(): Promise<void> {
         progress,
         incomplete,
         cancel: cancellation.signal,
+        tempRoot: process.env.RUNNER_TEMP || tmpdir(),
         group: (title, lines) => {
           core.startGroup(title)
           for (const line of lines) core.info(line)

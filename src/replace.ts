@@ -3,7 +3,9 @@
  * (created before it, and not a higher version), which are newer, which existing file an
  * unchanged upload reuses, and what its version label becomes.
  */
-import semver from 'semver'
+// The two functions only: the whole package would add ranges, coercion and the rest to start-up.
+import compare from 'semver/functions/compare.js'
+import parse from 'semver/functions/parse.js'
 import type { FileRead } from './polar/types.js'
 
 /** The file a run publishes under a name: uploaded, reused, or (dry run) not created yet. */
@@ -20,9 +22,9 @@ export interface Published {
  * null when either is missing or not semver (then only created-at order can tell).
  */
 export function compareVersions(a: string | null, b: string | null): number | null {
-  const pa = a ? semver.parse(a.replace(/^v/i, '')) : null
-  const pb = b ? semver.parse(b.replace(/^v/i, '')) : null
-  return pa && pb ? semver.compare(pa, pb) : null
+  const pa = a ? parse(a.replace(/^v/i, '')) : null
+  const pb = b ? parse(b.replace(/^v/i, '')) : null
+  return pa && pb ? compare(pa, pb) : null
 }
 
 /**

@@ -1,5 +1,8 @@
 /** Outputs, the job summary and progress lines: the only module besides main.ts using @actions/core. */
 import * as core from '@actions/core'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Logger } from './log.js'
 import { renderSummary } from './summary.js'
 import { formatBytes } from './units.js'
@@ -39,6 +42,8 @@ export interface RunReport {
   hiddenSkipped: number
   /** Why the run failed (its error's first line, scrubbed), if it did. */
   failure?: string
+  /** The checksums manifest's name (`checksums-manifest`): not in the `checksums` output. */
+  manifest?: string
 }
 
 export const coreLogger: Logger = {
@@ -80,6 +85,28 @@ export function setOutputs(report: RunReport): void {
   }))
   core.setOutput('files', JSON.stringify(files))
   core.setOutput('deleted-ids', JSON.stringify(report.deleted.map(d => d.id)))
+  const checksums = checksumsText(done.filter(f => f.name !== report.manifest))
+  core.setOutput('checksums', checksums)
+  const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'polar-checksums-'))
+  const file = join(dir, 'SHA256SUMS')
+  writeFileSync(file, checksums)
+  core.setOutput('checksums-file', file)
+}
+
+/**
+ * sha256sum's text for these files, as `sha256sum -c` and actions/attest's subject-checksums
+ * read it: `<hex>  <name>` per file, sorted by name, LF line ends, a final LF. A name with a
+ * backslash or a line break is escaped the way GNU sha256sum does (the line starts with `\`).
+ */
+export function checksumsText(files: { name: string; sha256: string }[]): string {
+  return [...files]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map(f => {
+      if (!/[\\\n\r]/.test(f.name)) return `${f.sha256}  ${f.name}\n`
+      const name = f.name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+      return `\\${f.sha256}  ${name}\n`
+    })
+    .join('')
 }
 
 export async function writeSummary(report: RunReport): Promise<void> {

@@ -5,6 +5,8 @@
  * Inputs, files, the named benefits and (for replace) benefits:read are all checked before
  * the first write; a failed upload means no benefit is touched and nothing is deleted.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
 import {
   AggregateFailure,
@@ -21,7 +23,7 @@ import { deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
 import { Catalog, converge, planSwap, stillHolds, type Mine } from './benefits.js'
 import { earlierVersions, higherVersions, isEarlier } from './replace.js'
-import { emptyReport, type RunReport } from './report.js'
+import { checksumsText, emptyReport, type RunReport } from './report.js'
 import type { RetryPolicy } from './retry.js'
 import { planFiles, type Plan } from './upload/plan.js'
 import { publishFile, type Limits, type Outcome, type ProgressSink } from './upload/publish.js'
@@ -41,6 +43,8 @@ export interface UploadDeps {
   /** Fires when the job is cancelled: no write starts after it. */
   cancel?: AbortSignal
   partTimeoutMs?: number
+  /** RUNNER_TEMP: a scratch folder of this run goes there (downloads, the manifest). */
+  tempRoot: string
 }
 
 // Hashing is CPU-bound and this runs on 2-core runners: one file at a time keeps a core free
@@ -70,10 +74,14 @@ function withReport(error: unknown, report: RunReport): never {
 
 export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunReport> {
   const report = emptyReport('upload', inputs.dryRun)
+  const scratch = await mkdtemp(join(deps.tempRoot, 'polar-files-'))
   try {
-    const prepared = await prepare(inputs, deps, report)
+    const prepared = await prepare(inputs, deps, report, scratch)
     if (prepared.plan.files.length === 0) return report
     const outcomes = await publish(inputs, deps, prepared, report)
+    if (inputs.checksumsManifest) {
+      outcomes.push(await publishManifest(inputs, deps, prepared, outcomes, report, scratch))
+    }
     await relabelReused(inputs, deps, outcomes, report)
     const mine = publishedFiles(outcomes, prepared.catalog)
     await swapIntoBenefits(inputs, deps, prepared, mine, report)
@@ -81,11 +89,18 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
     return report
   } catch (error) {
     withReport(error, report)
+  } finally {
+    await rm(scratch, { recursive: true, force: true }) // downloaded assets can be gigabytes
   }
 }
 
 /** The local plan first (a bad path must not show up as an API error), then the reads. */
-async function prepare(inputs: Inputs, deps: UploadDeps, report: RunReport): Promise<Prepared> {
+async function prepare(
+  inputs: Inputs,
+  deps: UploadDeps,
+  report: RunReport,
+  scratch: string
+): Promise<Prepared> {
   const { client, logger } = deps
   // The file list is a read every later step needs: start it while the disk is scanned.
   const needExisting =
@@ -96,7 +111,18 @@ async function prepare(inputs: Inputs, deps: UploadDeps, report: RunReport): Pro
 
   let plan: Plan
   try {
-    plan = await planFiles(inputs)
+    plan = inputs.release
+      ? await (
+          await import('./github/source.js')
+        ) // Octokit only for a release: cold start stays small
+          .planRelease(inputs, {
+            logger,
+            retry: deps.retry,
+            cancel: deps.cancel,
+            existing: () => listing,
+            tempRoot: scratch
+          })
+      : await planFiles(inputs)
   } catch (error) {
     ahead.abort() // a local mistake is the whole story: no API error or retry after it
     throw error
@@ -156,6 +182,57 @@ async function publish(
     )
   }
   return outcomes
+}
+
+/**
+ * `checksums-manifest`: the `checksums` text of the files published, as one more downloadable
+ * file under the same rules (reused when unchanged, swapped into benefits, replacing).
+ */
+async function publishManifest(
+  inputs: Inputs,
+  deps: UploadDeps,
+  { existing }: Prepared,
+  outcomes: Outcome[],
+  report: RunReport,
+  scratch: string
+): Promise<Outcome> {
+  const name = inputs.checksumsManifest!
+  if (outcomes.some(o => o.result.name === name)) {
+    throw new InputError(
+      'checksums-manifest',
+      `'${name}' is also the name of a published file. Choose another manifest name.`
+    )
+  }
+  const text = checksumsText(outcomes.map(o => o.result))
+  const path = join(scratch, 'checksums-manifest')
+  await writeFile(path, text)
+  const limits: Limits = { hash: new Limiter(1), admission: new Limiter(1), pool: new Limiter(1) }
+  const options = {
+    version: inputs.version,
+    partSize: inputs.partSize,
+    reuseUnchanged: inputs.ifUnchanged === 'skip',
+    dryRun: inputs.dryRun
+  }
+  const file = {
+    path,
+    relativePath: name,
+    name,
+    size: Buffer.byteLength(text),
+    mimeType: 'text/plain'
+  }
+  report.manifest = name
+  try {
+    const outcome = await publishFile(file, options, existing, limits, deps)
+    report.files.push(outcome.result)
+    return outcome
+  } catch (error) {
+    report.failures.push(`${name}: ${errorMessage(error)}`)
+    throw new Error(
+      `The checksums manifest ${name} failed to upload; no benefit was changed and no earlier ` +
+        `version was deleted: ${errorMessage(error)}`,
+      { cause: error }
+    )
+  }
 }
 
 /** Version labels of reused files, now that every upload has succeeded. */

@@ -156,7 +156,9 @@ const WORKFLOWS = listYaml('.github/workflows')
 describe('workflows use only what action.yml declares', () => {
   test('the expected examples exist', () => {
     expect(EXAMPLES.sort()).toEqual(
-      ['benefit-chain', 'cleanup', 'matrix', 'release', 'sandbox'].map(n => `examples/${n}.yml`)
+      ['attest', 'benefit-chain', 'cleanup', 'matrix', 'release-mirror', 'release', 'sandbox'].map(
+        n => `examples/${n}.yml`
+      )
     )
   })
 
@@ -244,7 +246,7 @@ describe('README troubleshooting rows quote real messages', () => {
   const fragments = (message: string) =>
     message
       .replace(/^Input '[^']+': /, '')
-      .replace(/^Polar API … failed: (HTTP \w+( [a-z_]+)?|no response)( …)?/, '')
+      .replace(/^(Polar|GitHub) API … failed: (HTTP \S+( [a-z_]+)?|no response)( …)?/, '')
       .split(/v…|…|<[^>]+>|\bN\b|\bM\b|'…'/)
       .map(f =>
         f
@@ -263,5 +265,6 @@ describe('README troubleshooting rows quote real messages', () => {
   test('the prefixes the error classes add', () => {
     expect(corpus).toContain("Input '\0': ")
     expect(corpus).toContain('Polar API \0 \0 failed: ')
+    expect(corpus).toContain('GitHub API \0 \0 failed: ')
   })
 })

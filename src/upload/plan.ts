@@ -13,13 +13,26 @@ import { nameProblem, renderName } from './names.js'
 import { tooLarge } from './parts.js'
 
 export interface PlannedFile {
-  /** Absolute path on disk. */
+  /** Absolute path on disk; '' for a release asset reused without being downloaded. */
   path: string
-  /** Relative to working-directory, with forward slashes (for outputs). */
+  /** Relative to working-directory, with forward slashes (for outputs); a release asset's name. */
   relativePath: string
   name: string
   size: number
   mimeType: string
+  /** The content's SHA-256 when known before hashing (GitHub's digest of a release asset). */
+  sha256?: string
+}
+
+/** The MIME type Polar gets: by the file name, then its path. */
+export async function mimeTypeOf(...names: string[]): Promise<string> {
+  // Loaded here, not at start-up: its database costs ~15 ms that the first API call need not wait for.
+  const { default: mime } = await import('mime-types')
+  for (const name of names) {
+    const type = mime.lookup(name)
+    if (type) return type
+  }
+  return 'application/octet-stream'
 }
 
 export interface PlanOptions {
@@ -51,8 +64,6 @@ export async function planFiles(options: PlanOptions): Promise<Plan> {
     )
   }
 
-  // Loaded here, not at start-up: its database costs ~15 ms that the first API call need not wait for.
-  const { default: mime } = await import('mime-types')
   const matched = await matchPaths(options.patterns, workingDirectory, options.includeHiddenFiles)
   const unmatchedMessage = matched.unmatched.length
     ? unmatchedText(matched, options.patterns, workingDirectory)
@@ -106,7 +117,7 @@ export async function planFiles(options: PlanOptions): Promise<Plan> {
       relativePath,
       name,
       size,
-      mimeType: mime.lookup(name) || mime.lookup(filePath) || 'application/octet-stream'
+      mimeType: await mimeTypeOf(name, filePath)
     })
   }
   if (problems.length > 0) {

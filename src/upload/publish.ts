@@ -69,61 +69,50 @@ export async function publishFile(
   limits: Limits,
   deps: PublishDeps
 ): Promise<Outcome> {
-  const lines: string[] = []
+  const lines: string[] = [`path: ${file.relativePath}`]
   const partSize = effectivePartSize(file.size, options.partSize)
   const parts = layoutParts(file.size, partSize)
   const started = Date.now()
+  const base = (sha256: string): Omit<FileResult, 'id' | 'status' | 'version'> => ({
+    name: file.name,
+    path: file.relativePath,
+    size: file.size,
+    mime_type: file.mimeType,
+    sha256,
+    replaced_ids: []
+  })
   try {
+    // A release asset whose GitHub digest matches needs no download and no hash pass.
+    const known =
+      file.sha256 && options.reuseUnchanged && findUnchanged(file.name, file.sha256, existing)
+    if (known) {
+      lines.push(
+        `size: ${formatBytes(file.size)}`,
+        `sha256: ${file.sha256} (GitHub's digest; not downloaded)`
+      )
+      return reused(base(file.sha256!), known, options, lines)
+    }
     const hashes = await limits.hash.run(() => {
       throwIfCancelled(deps.cancel)
       return hashFile(file.path, file.size, parts)
     })
     lines.push(
-      `path: ${file.relativePath}`,
       `size: ${formatBytes(file.size)} (${file.size} bytes), ${parts.length} part(s) of ≤ ${formatBytes(partSize)}`,
       `sha256: ${hashes.sha256Hex}`
     )
-    const base: Omit<FileResult, 'id' | 'status' | 'version'> = {
-      name: file.name,
-      path: file.relativePath,
-      size: file.size,
-      mime_type: file.mimeType,
-      sha256: hashes.sha256Hex,
-      replaced_ids: []
-    }
-
     const reuse = options.reuseUnchanged
       ? findUnchanged(file.name, hashes.sha256Hex, existing)
       : undefined
-    if (reuse) {
-      const label = relabel(reuse.version, options.version) ?? undefined
-      lines.push(
-        `unchanged: ${options.dryRun ? 'would reuse' : 'reusing'} ${reuse.id} (same name and SHA-256)`
-      )
-      if (label) {
-        lines.push(
-          `version ${reuse.version ?? '(none)'} → ${label} ` +
-            (options.dryRun ? '(planned)' : 'once every upload has succeeded')
-        )
-      } else if (options.version && options.version !== reuse.version) {
-        lines.push(`version stays ${reuse.version}: it is higher than ${options.version}`)
-      }
-      return {
-        // A dry run reports the label it would set; a real run only what Polar holds.
-        result: {
-          ...base,
-          id: reuse.id,
-          version: options.dryRun ? (label ?? reuse.version) : reuse.version,
-          status: 'unchanged'
-        },
-        createdAt: reuse.created_at,
-        relabel: label
-      }
-    }
+    if (reuse) return reused(base(hashes.sha256Hex), reuse, options, lines)
     if (options.dryRun) {
       lines.push('would upload (dry run)')
       return {
-        result: { ...base, id: null, version: options.version, status: 'planned' },
+        result: {
+          ...base(hashes.sha256Hex),
+          id: null,
+          version: options.version,
+          status: 'planned'
+        },
         createdAt: null
       }
     }
@@ -163,7 +152,12 @@ export async function publishFile(
       `created ${read.id} in ${seconds.toFixed(1)} s (${formatBytes(file.size / Math.max(seconds, 0.001))}/s)`
     )
     return {
-      result: { ...base, id: read.id, version: options.version, status: 'created' },
+      result: {
+        ...base(hashes.sha256Hex),
+        id: read.id,
+        version: options.version,
+        status: 'created'
+      },
       createdAt: read.created_at
     }
   } catch (error) {
@@ -171,5 +165,37 @@ export async function publishFile(
     throw error
   } finally {
     deps.group(`${file.name} ← ${file.relativePath}`, lines)
+  }
+}
+
+/** A file already in Polar with this name and content: reused, its label raised (never lowered). */
+function reused(
+  base: Omit<FileResult, 'id' | 'status' | 'version'>,
+  reuse: FileRead,
+  options: PublishOptions,
+  lines: string[]
+): Outcome {
+  const label = relabel(reuse.version, options.version) ?? undefined
+  lines.push(
+    `unchanged: ${options.dryRun ? 'would reuse' : 'reusing'} ${reuse.id} (same name and SHA-256)`
+  )
+  if (label) {
+    lines.push(
+      `version ${reuse.version ?? '(none)'} → ${label} ` +
+        (options.dryRun ? '(planned)' : 'once every upload has succeeded')
+    )
+  } else if (options.version && options.version !== reuse.version) {
+    lines.push(`version stays ${reuse.version}: it is higher than ${options.version}`)
+  }
+  return {
+    // A dry run reports the label it would set; a real run only what Polar holds.
+    result: {
+      ...base,
+      id: reuse.id,
+      version: options.dryRun ? (label ?? reuse.version) : reuse.version,
+      status: 'unchanged'
+    },
+    createdAt: reuse.created_at,
+    relabel: label
   }
 }

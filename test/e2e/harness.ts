@@ -3,13 +3,14 @@
  * outputs and the job summary through GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tempDir } from '../support/temp.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const BUNDLE = join(ROOT, 'dist/index.js')
+const GNU_TIME = '/usr/bin/time'
 
 export interface ActionRun {
   code: number
@@ -17,6 +18,12 @@ export interface ActionRun {
   stderr: string
   outputs: Record<string, string>
   summary: string
+  /** The content of the `checksums-file` output (RUNNER_TEMP is removed after the run). */
+  checksumsFile?: string
+  /** What the run left in RUNNER_TEMP (besides the output and summary files). */
+  leftInTemp: string[]
+  /** With `peakRss` and GNU time: the process's peak resident set size. */
+  peakRssMiB?: number
   /** Everything a person or a log scraper could see. */
   everything: string
   json<T = unknown>(output: string): T
@@ -43,6 +50,8 @@ export async function runAction(
     signal?: { when: () => boolean; name: NodeJS.Signals }
     /** Run this once `when()` holds, while the action runs. */
     during?: { when: () => boolean; run: () => Promise<void> }
+    /** Measure the run's peak RSS with GNU time (where it exists; see ActionRun.peakRssMiB). */
+    peakRss?: boolean
   }
 ): Promise<ActionRun> {
   const state = tempDir('run-') // RUNNER_TEMP and the output files: removed once read
@@ -62,7 +71,14 @@ export async function runAction(
   for (const [name, value] of Object.entries(inputs)) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
   }
-  const child = spawn(process.execPath, [BUNDLE], { cwd: options.workspace, env })
+  const timeFile = join(state, 'time')
+  const timed = options.peakRss && existsSync(GNU_TIME)
+  const child = timed
+    ? spawn(GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, BUNDLE], {
+        cwd: options.workspace,
+        env
+      })
+    : spawn(process.execPath, [BUNDLE], { cwd: options.workspace, env })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', d => (stdout += d))
@@ -94,6 +110,13 @@ export async function runAction(
   clearTimeout(timer)
   const outputs = parseOutputs(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
+  const checksumsFile = outputs['checksums-file']?.startsWith(state)
+    ? readFileSync(outputs['checksums-file'], 'utf8')
+    : undefined
+  const peakRssMiB = timed
+    ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) / 1024
+    : undefined
+  const leftInTemp = readdirSync(state).filter(f => !['output', 'summary', 'time'].includes(f))
   rmSync(state, { recursive: true, force: true, maxRetries: 5 })
   return {
     code,
@@ -101,6 +124,9 @@ export async function runAction(
     stderr,
     outputs,
     summary,
+    checksumsFile,
+    leftInTemp,
+    peakRssMiB,
     everything: [stdout, stderr, summary, ...Object.values(outputs)].join('\n'),
     json<T>(name: string) {
       if (!(name in outputs)) throw new Error(`no output ${name}; stdout:\n${stdout}`)

@@ -24,7 +24,7 @@ const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString()
 const base = () => ({ token: emu.token, 'api-url': emu.apiUrl, retries: '1' })
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-const OUTPUTS = ['file-ids', 'file-id', 'files', 'deleted-ids']
+const OUTPUTS = ['file-ids', 'file-id', 'files', 'deleted-ids', 'checksums', 'checksums-file']
 
 describe('a dry run says exactly what the real run then does', () => {
   test('to upload, unchanged, benefits to update, to delete, to keep — the same numbers', async () => {

@@ -97,8 +97,15 @@ export async function send(
     res.end(out.body.buffer)
     return
   }
+  if (size === 0) {
+    entry.bytes = 0
+    res.end()
+    return
+  }
   let bytes = 0
-  const source = createReadStream(out.body.path)
+  // Never past the declared size: a file rewritten while it streams must not put stray bytes
+  // on a keep-alive connection (the next response would not parse).
+  const source = createReadStream(out.body.path, { start: 0, end: size - 1 })
   source.on('data', (chunk: Buffer | string) => {
     bytes += chunk.length
   })

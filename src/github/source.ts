@@ -1,0 +1,190 @@
+/**
+ * The `release` source: a GitHub release's assets as planned files. Waits (up to release-wait)
+ * for the release, for every pattern to match and for assets still uploading; reuses an
+ * asset whose digest equals a same-name Polar file's SHA-256 without downloading it; downloads
+ * and verifies the rest. All of it happens before the first Polar write. Loaded only when
+ * `release` is set, so a plain upload never loads Octokit.
+ */
+import { mkdtemp } from 'node:fs/promises'
+import { join } from 'node:path'
+import { errorMessage, InputError, PlanError, throwIfCancelled } from '../errors.js'
+import type { Inputs, ReleaseRef } from '../inputs.js'
+import { mapSettled } from '../limiter.js'
+import type { Logger } from '../log.js'
+import type { FileRead } from '../polar/types.js'
+import { findUnchanged } from '../replace.js'
+import { delay, type RetryPolicy } from '../retry.js'
+import { formatBytes } from '../units.js'
+import { nameProblem, renderName } from '../upload/names.js'
+import { mimeTypeOf, type Plan, type PlannedFile } from '../upload/plan.js'
+import { GitHubReleases } from './client.js'
+import { downloadAsset } from './download.js'
+import { digestHex, selectAssets, type Asset, type Selection } from './select.js'
+
+/** Between two looks at a release that is not complete yet. */
+const POLL_MS = 5000
+const DOWNLOAD_CONCURRENCY = 4
+
+export interface ReleaseSourceDeps {
+  logger: Logger
+  retry: RetryPolicy
+  cancel?: AbortSignal
+  /** The Polar files of the organization (for reuse without download). */
+  existing: () => Promise<FileRead[]>
+  /** Where the downloads go (the caller removes it). */
+  tempRoot: string
+}
+
+export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Promise<Plan> {
+  const ref = inputs.release!
+  const github = new GitHubReleases(ref, {
+    token: inputs.githubToken,
+    retry: deps.retry,
+    logger: deps.logger,
+    cancel: deps.cancel
+  })
+  try {
+    const selection = await waitForRelease(github, ref, inputs, deps)
+    const unmatchedMessage = selection.unmatched.length
+      ? `${selection.unmatched.length} of the patterns in \`files\` matched no asset of release ` +
+        `${ref.tag} in ${ref.owner}/${ref.repo}: ${selection.unmatched.map(p => `'${p}'`).join(', ')}.`
+      : null
+    if (unmatchedMessage && inputs.ifNoFilesFound === 'error') {
+      throw new InputError(
+        'files',
+        `${unmatchedMessage} Check the asset names (GitHub renames spaces and special characters ` +
+          'to dots), raise release-wait if they are still being attached, or set if-no-files-found: warn.'
+      )
+    }
+    const files = await planAssets(selection.chosen, inputs)
+    const existing = await deps.existing()
+    const reuse = inputs.ifUnchanged === 'skip'
+    const needed = files.filter(
+      f => !(reuse && f.sha256 && findUnchanged(f.name, f.sha256, existing))
+    )
+    if (needed.length) await download(github, needed, selection.chosen, deps)
+    return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage }
+  } finally {
+    await github.close()
+  }
+}
+
+/** Looks until the release exists, every pattern matches and every chosen asset is uploaded. */
+async function waitForRelease(
+  github: GitHubReleases,
+  ref: ReleaseRef,
+  inputs: Inputs,
+  deps: ReleaseSourceDeps
+): Promise<Selection> {
+  const deadline = Date.now() + inputs.releaseWaitMs
+  for (;;) {
+    throwIfCancelled(deps.cancel)
+    const left = deadline - Date.now()
+    let release: { id: number }
+    try {
+      release = await github.release()
+    } catch (error) {
+      // `release: published` can fire before a release is visible by tag everywhere.
+      if (!(error instanceof InputError && error.input === 'release') || left <= 0) throw error
+      deps.logger.info(
+        `Release ${ref.tag} is not visible yet; looking again (${seconds(left)} left).`
+      )
+      await delay(Math.min(POLL_MS, left), deps.cancel)
+      continue
+    }
+    const assets = await github.assets(release.id)
+    const selection = selectAssets(assets, inputs.patterns)
+    const waitingFor = [
+      ...selection.unmatched.map(p => `a match for '${p}'`),
+      ...selection.pending.map(a => `${a.name} (${a.state})`)
+    ]
+    if (waitingFor.length === 0) return selection
+    if (left <= 0) {
+      if (selection.pending.length) {
+        throw new InputError(
+          'release-wait',
+          `release ${ref.tag} still has asset(s) being uploaded: ` +
+            `${selection.pending.map(a => `${a.name} (state ${a.state})`).join(', ')}. ` +
+            `${inputs.releaseWaitMs ? `Waited ${seconds(inputs.releaseWaitMs)}; raise it` : 'Set it (e.g. 10m)'} ` +
+            "so the run waits for the release's uploads to finish."
+        )
+      }
+      return selection
+    }
+    deps.logger.info(
+      `Waiting for ${waitingFor.join(', ')} in release ${ref.tag} (${seconds(left)} left).`
+    )
+    await delay(Math.min(POLL_MS, left), deps.cancel)
+  }
+}
+
+/** Names from the `name` template over asset names; checked like local files. */
+async function planAssets(assets: Asset[], inputs: Inputs): Promise<PlannedFile[]> {
+  const problems: string[] = []
+  const byName = new Map<string, string>()
+  const files: PlannedFile[] = []
+  for (const asset of assets) {
+    const name = renderName(inputs.nameTemplate, asset.name, inputs.version)
+    const problem = nameProblem(name)
+    const other = byName.get(name)
+    if (problem)
+      problems.push(`${asset.name}: its name '${name}' ${problem}; check the \`name\` input`)
+    else if (other !== undefined) {
+      problems.push(
+        `${other} and ${asset.name} would both be named '${name}'. Use a \`name\` template that tells them apart.`
+      )
+    } else {
+      byName.set(name, asset.name)
+      files.push({
+        path: '',
+        relativePath: asset.name,
+        name,
+        size: asset.size,
+        mimeType: await mimeTypeOf(name, asset.name),
+        sha256: digestHex(asset.digest) ?? undefined
+      })
+    }
+  }
+  if (inputs.checksumsManifest && byName.has(inputs.checksumsManifest)) {
+    problems.push(
+      `${byName.get(inputs.checksumsManifest)} would have the name of the checksums manifest ` +
+        `'${inputs.checksumsManifest}'. Choose another checksums-manifest name.`
+    )
+  }
+  if (problems.length) {
+    throw new PlanError(
+      `${problems.length} release asset(s) cannot be published:\n  - ${problems.join('\n  - ')}`
+    )
+  }
+  return files
+}
+
+/** Downloads `needed` (a bounded pool), each verified; every failure is reported together. */
+async function download(
+  github: GitHubReleases,
+  needed: PlannedFile[],
+  assets: Asset[],
+  deps: ReleaseSourceDeps
+): Promise<void> {
+  const dir = await mkdtemp(join(deps.tempRoot, 'polar-release-'))
+  const total = needed.reduce((sum, f) => sum + f.size, 0)
+  deps.logger.info(`Downloading ${needed.length} release asset(s), ${formatBytes(total)}.`)
+  const byName = new Map(assets.map(a => [a.name, a]))
+  const results = await mapSettled(needed, DOWNLOAD_CONCURRENCY, async file => {
+    const got = await downloadAsset(byName.get(file.relativePath)!, dir, { ...deps, github })
+    file.path = got.path
+    file.sha256 = got.sha256Hex
+  })
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${needed[i].relativePath}: ${errorMessage(r.reason)}`] : []
+  )
+  if (failed.length) {
+    throw new PlanError(
+      `${failed.length} release asset(s) could not be downloaded; nothing was published:\n  - ${failed.join('\n  - ')}`
+    )
+  }
+}
+
+function seconds(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.ceil(ms / 1000)} s`
+}
