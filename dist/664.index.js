@@ -388,7 +388,8 @@ async function planRelease(inputs, deps) {
         const files = await planAssets(selection.chosen, inputs);
         const existing = await deps.existing();
         const reuse = inputs.ifUnchanged === 'skip';
-        const needed = files.filter(f => !(reuse && f.sha256 && (0,replace/* findUnchanged */.pb)(f.name, f.sha256, existing)));
+        // Not downloaded: what is reused, and in a dry run anything whose digest GitHub gives.
+        const needed = files.filter(f => !(f.sha256 && (inputs.dryRun || (reuse && (0,replace/* findUnchanged */.pb)(f.name, f.sha256, existing)))));
         if (needed.length)
             await download(github, needed, selection.chosen, deps);
         return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage };

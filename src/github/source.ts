@@ -59,8 +59,9 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
     const files = await planAssets(selection.chosen, inputs)
     const existing = await deps.existing()
     const reuse = inputs.ifUnchanged === 'skip'
+    // Not downloaded: what is reused, and in a dry run anything whose digest GitHub gives.
     const needed = files.filter(
-      f => !(reuse && f.sha256 && findUnchanged(f.name, f.sha256, existing))
+      f => !(f.sha256 && (inputs.dryRun || (reuse && findUnchanged(f.name, f.sha256, existing))))
     )
     if (needed.length) await download(github, needed, selection.chosen, deps)
     return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage }

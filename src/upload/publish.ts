@@ -92,6 +92,17 @@ export async function publishFile(
       )
       return reused(base(file.sha256!), known, options, lines)
     }
+    if (options.dryRun && file.sha256 && !file.path) {
+      lines.push(
+        `size: ${formatBytes(file.size)}`,
+        `sha256: ${file.sha256} (GitHub's digest)`,
+        'would upload (dry run)'
+      )
+      return {
+        result: { ...base(file.sha256), id: null, version: options.version, status: 'planned' },
+        createdAt: null
+      }
+    }
     const hashes = await limits.hash.run(() => {
       throwIfCancelled(deps.cancel)
       return hashFile(file.path, file.size, parts)

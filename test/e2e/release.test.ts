@@ -135,6 +135,25 @@ describe('mirroring a release', () => {
   })
 })
 
+describe('a dry run of a release', () => {
+  test('downloads nothing GitHub gives a digest for, and plans with it', async () => {
+    const k = n + 1
+    const tag = await release(
+      { [`d-${k}.zip`]: 'with digest', [`d-${k}.txt`]: 'legacy, no digest' },
+      { [`d-${k}.txt`]: { digest: null } }
+    )
+    const r = await run(inputs(tag, { 'dry-run': 'true' }))
+    expect(r.code).toBe(0)
+    expect(r.json<FileOutput[]>('files').map(f => [f.name, f.status, f.sha256])).toEqual([
+      [`d-${k}.txt`, 'planned', hex('legacy, no digest')],
+      [`d-${k}.zip`, 'planned', hex('with digest')]
+    ])
+    expect(gh.log().filter(e => e.target === 'storage')).toHaveLength(1) // the .txt only
+    expect(r.checksumsFile).toBe(r.outputs.checksums)
+    expect(polarWrites()).toEqual([])
+  })
+})
+
 describe('bad cases fail before any Polar write', () => {
   test('an unknown tag names the release and github-token', async () => {
     const r = await run(inputs('v9.9.9'))
