@@ -181,8 +181,10 @@ class GitHubReleases {
     explain(route, error) {
         const { owner, repo, tag } = this.ref;
         const secrets = [this.deps.token];
-        if (!isHttpError(error)) {
-            return new errors/* GitHubApiError */.OS(0, 'GET', route, (0,log/* scrub */._I)((0,log/* describeError */.Uc)(error), secrets));
+        // Octokit reports a failed fetch (DNS, refused, reset) as a status 500 with no response.
+        if (!isHttpError(error) || !error.response) {
+            const cause = error.cause ?? error;
+            return new errors/* GitHubApiError */.OS(0, 'GET', route, (0,log/* scrub */._I)((0,log/* describeError */.Uc)(cause), secrets));
         }
         const message = (0,log/* scrub */._I)(bodyMessage(error), secrets);
         if (error.status === 401) {
@@ -254,7 +256,10 @@ var esm = __webpack_require__(3581);
 ;// CONCATENATED MODULE: ./src/github/select.ts
 /** Which assets of a release the `files` patterns select, and what is still missing. Pure. */
 
-/** Empty `files` selects every asset; otherwise as local patterns, over asset names. */
+/**
+ * Empty `files` selects every asset (and a release with none is unmatched, as `*`);
+ * otherwise as local patterns, over asset names.
+ */
 function selectAssets(assets, patterns) {
     const options = { dot: true, nocomment: true, nonegate: true };
     const includes = patterns.filter(p => !p.startsWith('!'));
@@ -264,7 +269,7 @@ function selectAssets(assets, patterns) {
     const unmatched = [];
     for (const line of includes.length ? includes : ['*']) {
         const hits = assets.filter(a => (0,esm/* minimatch */.xF)(a.name, line, options) && !excluded(a));
-        if (hits.length === 0 && includes.length)
+        if (hits.length === 0)
             unmatched.push(line);
         for (const a of hits)
             chosen.set(a.id, a);
@@ -364,8 +369,12 @@ function tooLong(asset, bytes) {
 
 
 
-/** Between two looks at a release that is not complete yet. */
+/**
+ * Between two looks at a release that is not complete yet: growing, so a long release-wait
+ * costs tens of API calls, not hundreds (GITHUB_TOKEN has 1,000 an hour per repository).
+ */
 const POLL_MS = 5000;
+const POLL_MAX_MS = 30_000;
 const DOWNLOAD_CONCURRENCY = 4;
 async function planRelease(inputs, deps) {
     const ref = inputs.release;
@@ -377,10 +386,12 @@ async function planRelease(inputs, deps) {
     });
     try {
         const selection = await waitForRelease(github, ref, inputs, deps);
-        const unmatchedMessage = selection.unmatched.length
-            ? `${selection.unmatched.length} of the patterns in \`files\` matched no asset of release ` +
-                `${ref.tag} in ${ref.owner}/${ref.repo}: ${selection.unmatched.map(p => `'${p}'`).join(', ')}.`
-            : null;
+        const unmatchedMessage = !selection.unmatched.length
+            ? null
+            : inputs.patterns.length
+                ? `${selection.unmatched.length} of the patterns in \`files\` matched no asset of release ` +
+                    `${ref.tag} in ${ref.owner}/${ref.repo}: ${selection.unmatched.map(p => `'${p}'`).join(', ')}.`
+                : `Release ${ref.tag} in ${ref.owner}/${ref.repo} has no assets.`;
         if (unmatchedMessage && inputs.ifNoFilesFound === 'error') {
             throw new errors/* InputError */.dz('files', `${unmatchedMessage} Check the asset names (GitHub renames spaces and special characters ` +
                 'to dots), raise release-wait if they are still being attached, or set if-no-files-found: warn.');
@@ -389,7 +400,8 @@ async function planRelease(inputs, deps) {
         const existing = await deps.existing();
         const reuse = inputs.ifUnchanged === 'skip';
         // Not downloaded: what is reused, and in a dry run anything whose digest GitHub gives.
-        const needed = files.filter(f => !(f.sha256 && (inputs.dryRun || (reuse && (0,replace/* findUnchanged */.pb)(f.name, f.sha256, existing)))));
+        const needed = files.filter(f => !(f.sha256 &&
+            (inputs.dryRun || (reuse && (0,replace/* findUnchanged */.pb)(f.name, f.sha256, existing, inputs.version)))));
         if (needed.length)
             await download(github, needed, selection.chosen, deps);
         return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage };
@@ -401,19 +413,24 @@ async function planRelease(inputs, deps) {
 /** Looks until the release exists, every pattern matches and every chosen asset is uploaded. */
 async function waitForRelease(github, ref, inputs, deps) {
     const deadline = Date.now() + inputs.releaseWaitMs;
+    let pause = POLL_MS;
+    const wait = async (left) => {
+        await (0,src_retry/* delay */.cb)(Math.min(pause, left), deps.cancel);
+        pause = Math.min(POLL_MAX_MS, pause * 1.5);
+    };
+    let release;
     for (;;) {
         (0,errors/* throwIfCancelled */.dZ)(deps.cancel);
         const left = deadline - Date.now();
-        let release;
         try {
-            release = await github.release();
+            release ??= await github.release(); // found once, its ID stays
         }
         catch (error) {
             // `release: published` can fire before a release is visible by tag everywhere.
             if (!(error instanceof errors/* InputError */.dz && error.input === 'release') || left <= 0)
                 throw error;
             deps.logger.info(`Release ${ref.tag} is not visible yet; looking again (${seconds(left)} left).`);
-            await (0,src_retry/* delay */.cb)(Math.min(POLL_MS, left), deps.cancel);
+            await wait(left);
             continue;
         }
         const assets = await github.assets(release.id);
@@ -434,7 +451,7 @@ async function waitForRelease(github, ref, inputs, deps) {
             return selection;
         }
         deps.logger.info(`Waiting for ${waitingFor.join(', ')} in release ${ref.tag} (${seconds(left)} left).`);
-        await (0,src_retry/* delay */.cb)(Math.min(POLL_MS, left), deps.cancel);
+        await wait(left);
     }
 }
 /** Names from the `name` template over asset names; checked like local files. */
@@ -462,10 +479,6 @@ async function planAssets(assets, inputs) {
                 sha256: digestHex(asset.digest) ?? undefined
             });
         }
-    }
-    if (inputs.checksumsManifest && byName.has(inputs.checksumsManifest)) {
-        problems.push(`${byName.get(inputs.checksumsManifest)} would have the name of the checksums manifest ` +
-            `'${inputs.checksumsManifest}'. Choose another checksums-manifest name.`);
     }
     if (problems.length) {
         throw new errors/* PlanError */.W6(`${problems.length} release asset(s) cannot be published:\n  - ${problems.join('\n  - ')}`);

@@ -14,7 +14,7 @@ import { BenefitConflictError, PolarApiError, throwIfCancelled } from './errors.
 import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
-import { isEarlier, type Published } from './replace.js'
+import { isNewer, isOlder, type Published } from './replace.js'
 import { delay } from './retry.js'
 
 /** A published file as the swap sees it: always with an ID (a placeholder in a dry run). */
@@ -27,17 +27,12 @@ export interface BenefitChange {
   before: string[]
   files: string[]
   archived: Record<string, boolean>
-  /** Listed IDs that gave their place to a file of this run. */
-  replaced: string[]
   /** IDs dropped because Polar no longer has the file (a PATCH that kept them would fail). */
   droppedStale: string[]
   changed: boolean
 }
 
 type Live = Map<string, FileRead>
-
-const isNewer = (f: FileRead, m: Mine) =>
-  f.service === 'downloadable' && f.name === m.name && f.id !== m.id && !isEarlier(f, m)
 
 /** The benefit's list with this run's files swapped in. `live` must describe every listed ID. */
 export function planSwap(benefit: BenefitDownloadables, mine: Mine[], live: Live): BenefitChange {
@@ -46,7 +41,6 @@ export function planSwap(benefit: BenefitDownloadables, mine: Mine[], live: Live
   const own = new Set(mine.map(m => m.id))
   const active = mine.filter(m => live.has(m.id))
   const out: string[] = []
-  const replaced: string[] = []
   const droppedStale: string[] = []
   const push = (id: string) => void (out.includes(id) || out.push(id))
 
@@ -55,11 +49,8 @@ export function planSwap(benefit: BenefitDownloadables, mine: Mine[], live: Live
     if (!file) droppedStale.push(id)
     else if (own.has(id)) push(id)
     else {
-      const taker = active.find(m => isEarlier(file, m))
-      if (taker) {
-        replaced.push(id)
-        push(taker.id)
-      } else push(id)
+      const taker = active.find(m => isOlder(file, m))
+      push(taker ? taker.id : id)
     }
   }
   for (const m of active) {
@@ -73,7 +64,7 @@ export function planSwap(benefit: BenefitDownloadables, mine: Mine[], live: Live
     out.length !== before.length ||
     out.some((id, i) => id !== before[i]) ||
     Object.keys(archived).length !== Object.keys(found).length
-  return { benefitId: benefit.id, before, files: out, archived, replaced, droppedStale, changed }
+  return { benefitId: benefit.id, before, files: out, archived, droppedStale, changed }
 }
 
 /**
@@ -87,7 +78,7 @@ export function swapHolds(benefit: BenefitDownloadables, mine: Mine[], live: Liv
     .filter(m => live.has(m.id))
     .every(
       m =>
-        !listed.some(f => isEarlier(f, m)) &&
+        !listed.some(f => isOlder(f, m)) &&
         (benefit.properties.files.includes(m.id) || listed.some(f => isNewer(f, m)))
     )
 }
@@ -134,6 +125,7 @@ export interface SwapDeps {
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>
   random?: () => number
+  now?: () => number
 }
 
 export interface SwapOutcome {
@@ -151,6 +143,10 @@ const MAX_TRIES = 8
 const SETTLE_MS = [300, 900] as const
 const BACKOFF_BASE_MS = 500
 const BACKOFF_MAX_MS = 8000
+/** A read older than this (IDs had to be looked up first) is read again before a PATCH... */
+const STALE_MS = 300
+/** ...a few times at most per swap. */
+const MAX_FRESH_READS = 3
 
 const fileNotFound = (error: unknown) =>
   error instanceof PolarApiError && error.status === 422 && /File not found/i.test(error.message)
@@ -168,22 +164,24 @@ export async function converge(
   const { client, logger } = deps
   const sleep = deps.sleep ?? delay
   const random = deps.random ?? Math.random
+  const now = deps.now ?? Date.now
   const ids = mine.map(m => m.id)
+  const backoff = (attempt: number) =>
+    Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.5 + random())
   let before: string[] | undefined
   let patched = false
-  let missing = ''
-  for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
+  let why = 'the benefit kept changing'
+  for (let attempt = 1, fresh = 0; attempt <= MAX_TRIES;) {
     throwIfCancelled(deps.cancel)
     // The read and the PATCH go out back to back: a PATCH built from an old read is what
     // undoes other jobs' swaps.
     await client.reserve(2)
     const benefit = await client.getBenefit(benefitId, { prepaid: true })
+    const readAt = now()
     before ??= benefit.properties.files
-    const change = planSwap(
-      benefit,
-      mine,
-      await catalog.live([...benefit.properties.files, ...ids])
-    )
+    const live = await catalog.live([...benefit.properties.files, ...ids])
+    if (now() - readAt > STALE_MS && fresh++ < MAX_FRESH_READS) continue // looking up IDs took a while
+    const change = planSwap(benefit, mine, live)
     if (change.droppedStale.length) {
       logger.warning(
         `Benefit ${benefitId} lists file(s) Polar no longer has (${change.droppedStale.join(', ')}); ` +
@@ -195,35 +193,52 @@ export async function converge(
     }
     try {
       throwIfCancelled(deps.cancel)
+      // Never re-sent by the client: a retry would carry this read, stale by then.
       await client.patchBenefitFiles(benefitId, change.files, change.archived, { prepaid: true })
       patched = true
     } catch (error) {
-      if (!fileNotFound(error)) throw error
-      // A file listed there was deleted after our read (often by another job of this
-      // release): a signal to look again, never to give up.
-      logger.info(`Benefit ${benefitId}: a listed file was deleted meanwhile; reading it again.`)
-      catalog.forget(benefit.properties.files)
+      if (fileNotFound(error)) {
+        // A file listed there (or one of this run's) was deleted after our read, often by
+        // another job of this release: a signal to look again, never to give up.
+        logger.info(`Benefit ${benefitId}: a listed file was deleted meanwhile; reading it again.`)
+        catalog.forget([...benefit.properties.files, ...ids])
+        why = 'files it listed kept being deleted'
+        attempt++
+        continue
+      }
+      if (!(
+        error instanceof PolarApiError &&
+        (error.status === 0 || error.status === 429 || error.status >= 500)
+      )) {
+        throw error
+      }
+      // It may or may not have been applied: the next read tells.
+      patched = true
+      const failure = error.status === 0 ? 'no response' : `HTTP ${error.status}`
+      why = `its update kept failing (${failure})`
+      logger.info(`Benefit ${benefitId}: the update failed (${failure}); reading it again.`)
+      await sleep(backoff(attempt++))
       continue
     }
     await sleep(SETTLE_MS[0] + random() * (SETTLE_MS[1] - SETTLE_MS[0]))
     const check = await client.getBenefit(benefitId)
-    const live = await catalog.live([...check.properties.files, ...ids])
-    if (swapHolds(check, mine, live)) {
+    const checked = await catalog.live([...check.properties.files, ...ids])
+    if (swapHolds(check, mine, checked)) {
       return { id: benefitId, before, after: check.properties.files, patched }
     }
-    missing = describeMissing(check, mine, live)
+    why = describeMissing(check, mine, checked) || why
     if (attempt === MAX_TRIES) break
-    const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.5 + random())
+    const wait = backoff(attempt++)
     logger.warning(
       `Benefit ${benefitId}: another writer changed it at the same time, and this run's swap ` +
-        `did not hold (${missing}); applying it again in ${(wait / 1000).toFixed(1)} s ` +
-        `(try ${attempt + 1} of ${MAX_TRIES}).`
+        `did not hold (${why}); applying it again in ${(wait / 1000).toFixed(1)} s ` +
+        `(try ${attempt} of ${MAX_TRIES}).`
     )
     await sleep(wait)
   }
   throw new BenefitConflictError(
     benefitId,
-    `this run's swap did not hold after ${MAX_TRIES} tries (${missing}): other writers kept ` +
+    `this run's swap did not hold after ${MAX_TRIES} tries (${why}): other writers kept ` +
       'overwriting it'
   )
 }
@@ -245,7 +260,7 @@ function describeMissing(benefit: BenefitDownloadables, mine: Mine[], live: Live
   const absent = mine.filter(m => live.has(m.id) && !listed.includes(m.id)).map(m => m.id)
   const back = listed.filter(id => {
     const f = live.get(id)
-    return f !== undefined && mine.some(m => isEarlier(f, m))
+    return f !== undefined && mine.some(m => isOlder(f, m))
   })
   return [
     absent.length ? `missing ${absent.join(', ')}` : '',

@@ -7,7 +7,7 @@ import { minimatch } from 'minimatch'
 import type { Inputs } from './inputs.js'
 import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
-import { deleteFiles, readAllBenefits } from './polar/operations.js'
+import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { FileRead } from './polar/types.js'
 import { emptyReport, type KeptFile, type RunReport } from './report.js'
 
@@ -64,13 +64,9 @@ export async function runCleanup(
   const { client, logger } = deps
   const report = emptyReport('cleanup', inputs.dryRun)
   const files = await client.listFiles()
-  const listedBy = new Map<string, string[]>()
-  if (inputs.protectBenefitFiles) {
-    const benefits = await readAllBenefits(client, 'protect-benefit-files')
-    for (const b of benefits) {
-      for (const id of b.properties.files) listedBy.set(id, [...(listedBy.get(id) ?? []), b.id])
-    }
-  }
+  const listedBy = inputs.protectBenefitFiles
+    ? benefitListings(await readAllBenefits(client, 'protect-benefit-files'))
+    : new Map<string, string[]>()
   const decision = decideCleanup(
     files,
     { names: inputs.names, keep: inputs.keep, olderThanMs: inputs.olderThanMs, now: Date.now() },

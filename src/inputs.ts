@@ -301,7 +301,8 @@ function parseRelease(text: string, env: NodeJS.ProcessEnv): ReleaseRef | null {
   if (!text) return null
   const full = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)@(\S+)$/.exec(text)
   if (full) return { owner: full[1], repo: full[2], tag: full[3] }
-  if (/\s|@/.test(text)) {
+  // Anything else is a tag of this repository (`pkg@1.2.3` and `@scope/pkg@1.2.3` too).
+  if (/\s/.test(text)) {
     throw new InputError(
       'release',
       `'${text}' is not a tag or owner/repo@tag. Example: release: \${{ github.event.release.tag_name }}`

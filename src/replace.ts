@@ -1,7 +1,8 @@
 /**
- * Replace rules, pure: which same-name files are earlier versions of the file a run publishes
- * (created before it, and not a higher version), which are newer, which existing file an
- * unchanged upload reuses, and what its version label becomes.
+ * Replace rules, pure: how same-name files are ordered for customers (by semver version when
+ * both labels have one and they differ, else by creation), which of them are earlier versions
+ * a run may delete (older, and created before its file), which existing file an unchanged
+ * upload reuses, and what its version label becomes.
  */
 // The two functions only: the whole package would add ranges, coercion and the rest to start-up.
 import compare from 'semver/functions/compare.js'
@@ -27,17 +28,44 @@ export function compareVersions(a: string | null, b: string | null): number | nu
   return pa && pb ? compare(pa, pb) : null
 }
 
+const sameName = (f: FileRead, mine: Published) =>
+  f.service === 'downloadable' && f.name === mine.name && f.id !== mine.id
+
+/** `a` was created before `b` (Polar's microseconds and then the ID break ties). */
+function createdBefore(a: string, aId: string, b: string | null, bId: string | null): boolean {
+  if (b === null) return true // a dry run's file, not created yet
+  const ms = Date.parse(a) - Date.parse(b)
+  if (ms !== 0) return ms < 0
+  return a !== b ? a < b : aId < (bId ?? '')
+}
+
 /**
- * `existing` is an earlier version of `mine`: the same downloadable name, created before it,
- * and not a higher version (a backport or a re-run of an old tag must not take the newest
- * download away). Everything else with that name is newer and left alone.
+ * `existing` comes before `mine` for customers, so `mine` takes its place in a benefit: a lower
+ * version when both labels are semver and differ (a backport never displaces the newest
+ * release, and the newest release displaces a backport published after it), else created first.
+ */
+export function isOlder(existing: FileRead, mine: Published): boolean {
+  if (!sameName(existing, mine)) return false
+  const order = compareVersions(existing.version, mine.version)
+  if (order !== null && order !== 0) return order < 0
+  return createdBefore(existing.created_at, existing.id, mine.createdAt, mine.id)
+}
+
+/** A same-name file that comes after `mine`: it keeps its place, and `mine` does not join it. */
+export function isNewer(existing: FileRead, mine: Published): boolean {
+  return sameName(existing, mine) && !isOlder(existing, mine)
+}
+
+/**
+ * `existing` is an earlier version of `mine`, which a replacing run deletes: older, and also
+ * created before it, so that two runs at once never delete each other's newest file (a
+ * backport published after a newer release is displaced from benefits, not deleted).
  */
 export function isEarlier(existing: FileRead, mine: Published): boolean {
-  if (existing.service !== 'downloadable' || existing.name !== mine.name) return false
-  if (existing.id === mine.id) return false
-  const order = compareVersions(existing.version, mine.version)
-  if (order !== null && order > 0) return false
-  return mine.createdAt === null || Date.parse(existing.created_at) < Date.parse(mine.createdAt)
+  return (
+    isOlder(existing, mine) &&
+    createdBefore(existing.created_at, existing.id, mine.createdAt, mine.id)
+  )
 }
 
 /** Same-name files that a higher version protects from `mine` (reported as kept). */
@@ -58,11 +86,16 @@ export function earlierVersions(mine: Published, existing: FileRead[]): FileRead
     .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at))
 }
 
-/** The newest completed downloadable file with this name and SHA-256, if any. */
+/**
+ * The file an unchanged upload reuses: the newest completed downloadable file with this name
+ * and SHA-256 — unless a file of that name would still come after it (a revert to an older
+ * build: reusing that would leave the newer, different build in place), then none.
+ */
 export function findUnchanged(
   name: string,
   sha256Hex: string,
-  existing: FileRead[]
+  existing: FileRead[],
+  version: string | null = null
 ): FileRead | undefined {
   const base64 = Buffer.from(sha256Hex, 'hex').toString('base64')
   // Polar stores both forms; either one is enough to recognise the same content.
@@ -70,11 +103,19 @@ export function findUnchanged(
     f.checksum_sha256_hex
       ? f.checksum_sha256_hex.toLowerCase() === sha256Hex
       : f.checksum_sha256_base64 === base64
-  return existing
+  const match = existing
     .filter(
       f => f.service === 'downloadable' && f.is_uploaded !== false && f.name === name && same(f)
     )
     .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at))[0]
+  if (!match) return undefined
+  const reused: Published = {
+    id: match.id,
+    name,
+    createdAt: match.created_at,
+    version: relabel(match.version, version) ?? match.version
+  }
+  return existing.some(f => f.is_uploaded !== false && isNewer(f, reused)) ? undefined : match
 }
 
 /**

@@ -19,14 +19,20 @@ import type { Inputs } from './inputs.js'
 import { Limiter } from './limiter.js'
 import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
-import { deleteFiles, readAllBenefits } from './polar/operations.js'
+import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
 import { Catalog, converge, planSwap, stillHolds, type Mine } from './benefits.js'
-import { earlierVersions, higherVersions, isEarlier } from './replace.js'
+import { earlierVersions, higherVersions, isNewer } from './replace.js'
 import { checksumsText, emptyReport, type RunReport } from './report.js'
 import type { RetryPolicy } from './retry.js'
 import { planFiles, type Plan } from './upload/plan.js'
-import { publishFile, type Limits, type Outcome, type ProgressSink } from './upload/publish.js'
+import {
+  publishFile,
+  type Limits,
+  type Outcome,
+  type ProgressSink,
+  type PublishOptions
+} from './upload/publish.js'
 
 export type { ProgressSink }
 
@@ -127,6 +133,16 @@ async function prepare(
     ahead.abort() // a local mistake is the whole story: no API error or retry after it
     throw error
   }
+  if (plan.files.length === 0) ahead.abort() // nothing to publish: the listing is not needed
+  const manifest = inputs.checksumsManifest
+  const clash = manifest === null ? undefined : plan.files.find(f => f.name === manifest)
+  if (clash) {
+    ahead.abort()
+    throw new InputError(
+      'checksums-manifest',
+      `'${manifest}' is also the name of a published file (${clash.relativePath}). Choose another manifest name.`
+    )
+  }
   if (plan.hiddenSkipped > 0) {
     logger.info(
       `Skipped ${plan.hiddenSkipped} hidden file(s) (a name or folder starting with '.'); ` +
@@ -157,12 +173,7 @@ async function publish(
     admission: new Limiter(FILES_AHEAD),
     pool: new Limiter(inputs.concurrency)
   }
-  const options = {
-    version: inputs.version,
-    partSize: inputs.partSize,
-    reuseUnchanged: inputs.ifUnchanged === 'skip',
-    dryRun: inputs.dryRun
-  }
+  const options = publishOptions(inputs)
   const settled = await Promise.allSettled(
     plan.files.map(file => publishFile(file, options, existing, limits, deps))
   )
@@ -196,23 +207,12 @@ async function publishManifest(
   report: RunReport,
   scratch: string
 ): Promise<Outcome> {
-  const name = inputs.checksumsManifest!
-  if (outcomes.some(o => o.result.name === name)) {
-    throw new InputError(
-      'checksums-manifest',
-      `'${name}' is also the name of a published file. Choose another manifest name.`
-    )
-  }
+  const name = inputs.checksumsManifest! // no published file has it (checked in prepare)
   const text = checksumsText(outcomes.map(o => o.result))
   const path = join(scratch, 'checksums-manifest')
   await writeFile(path, text)
   const limits: Limits = { hash: new Limiter(1), admission: new Limiter(1), pool: new Limiter(1) }
-  const options = {
-    version: inputs.version,
-    partSize: inputs.partSize,
-    reuseUnchanged: inputs.ifUnchanged === 'skip',
-    dryRun: inputs.dryRun
-  }
+  const options = publishOptions(inputs)
   const file = {
     path,
     relativePath: name,
@@ -232,6 +232,15 @@ async function publishManifest(
         `version was deleted: ${errorMessage(error)}`,
       { cause: error }
     )
+  }
+}
+
+function publishOptions(inputs: Inputs): PublishOptions {
+  return {
+    version: inputs.version,
+    partSize: inputs.partSize,
+    reuseUnchanged: inputs.ifUnchanged === 'skip',
+    dryRun: inputs.dryRun
   }
 }
 
@@ -382,6 +391,9 @@ async function retireEarlier(
       record(report, c)
       logger.info(`Deleted earlier version ${c.mine.name} (${c.file.id})`)
     }
+    // A run exits only when its own swaps hold on a fresh read after its deletes (even when
+    // some of them failed): a late PATCH built from an old read may have undone them.
+    const broken = await repairSwaps(targetIds, mine, prepared, deps)
     if (failed.length > 0) {
       const lines = failed.map(f => `${f.item.mine.name} (${f.item.id}): ${f.reason}`)
       report.failures.push(...lines.map(l => `not deleted: ${l}`))
@@ -390,24 +402,32 @@ async function retireEarlier(
           `(delete them in Polar, or re-run):\n  - ${lines.join('\n  - ')}`
       )
     }
-    // A run exits only when its own swaps hold on a fresh read, after its deletes.
-    const broken: string[] = []
-    for (const id of targetIds) {
-      if (!(await stillHolds(id, mine, prepared.catalog, client))) broken.push(id)
-    }
-    for (const id of broken) {
-      logger.warning(
-        `Benefit ${id}: another job's update, made from an older read, undid this run's swap ` +
-          'after it was verified; applying it again.'
-      )
-      await converge(id, mine, prepared.catalog, deps)
-    }
     const inTargets = candidates.some(c => listedBy.get(c.file.id)?.some(b => targetIds.has(b)))
-    if (broken.length === 0 && !inTargets) break
+    if (broken === 0 && !inTargets) break
   }
   for (const c of candidates.filter(c => !gone.has(c.file.id) && listedBy.has(c.file.id))) {
     keepListed(c, listedBy.get(c.file.id)!, targetIds, inputs.dryRun, report, logger)
   }
+}
+
+/** Re-applies this run's swap to each benefit a fresh read shows undone; how many there were. */
+async function repairSwaps(
+  targetIds: Set<string>,
+  mine: Mine[],
+  prepared: Prepared,
+  deps: UploadDeps
+): Promise<number> {
+  let broken = 0
+  for (const id of targetIds) {
+    if (await stillHolds(id, mine, prepared.catalog, deps.client)) continue
+    broken++
+    deps.logger.warning(
+      `Benefit ${id}: another job's update, made from an older read, undid this run's swap ` +
+        'after it was verified; applying it again.'
+    )
+    await converge(id, mine, prepared.catalog, deps)
+  }
+  return broken
 }
 
 function record(report: RunReport, c: Candidate): void {
@@ -478,9 +498,7 @@ async function checkStillPublished(files: FileRead[], mine: Mine[], deps: Upload
   if (missing.length === 0) return
   const found = new Set((await deps.client.getFiles(missing.map(m => m.id))).map(f => f.id))
   for (const m of missing.filter(m => !found.has(m.id))) {
-    const newer = files.find(
-      f => f.name === m.name && f.service === 'downloadable' && !isEarlier(f, m)
-    )
+    const newer = files.find(f => isNewer(f, m))
     if (!newer) {
       throw new Error(
         `${m.name} (${m.id}) was deleted while this run was publishing it, and no newer file ` +
@@ -500,18 +518,6 @@ function plannedBenefits(
 ): { id: string; files: string[] }[] {
   const after = new Map(report.patchedBenefits.map(b => [b.id, b.after]))
   return all.map(b => ({ id: b.id, files: after.get(b.id) ?? b.properties.files }))
-}
-
-/** File ID → the benefits listing it. */
-function benefitListings(
-  benefits: ({ id: string; files: string[] } | BenefitDownloadables)[]
-): Map<string, string[]> {
-  const out = new Map<string, string[]>()
-  for (const b of benefits) {
-    const files = 'properties' in b ? b.properties.files : b.files
-    for (const id of files) out.set(id, [...(out.get(id) ?? []), b.id])
-  }
-  return out
 }
 
 /** Planning check of `benefit-ids`: each exists in this organization and holds files. */

@@ -174,8 +174,10 @@ export class GitHubReleases {
   private explain(route: string, error: unknown): Error {
     const { owner, repo, tag } = this.ref
     const secrets = [this.deps.token]
-    if (!isHttpError(error)) {
-      return new GitHubApiError(0, 'GET', route, scrub(describeError(error), secrets))
+    // Octokit reports a failed fetch (DNS, refused, reset) as a status 500 with no response.
+    if (!isHttpError(error) || !error.response) {
+      const cause = (error as { cause?: unknown }).cause ?? error
+      return new GitHubApiError(0, 'GET', route, scrub(describeError(cause), secrets))
     }
     const message = scrub(bodyMessage(error), secrets)
     if (error.status === 401) {

@@ -21,7 +21,10 @@ export interface Selection {
   pending: Asset[]
 }
 
-/** Empty `files` selects every asset; otherwise as local patterns, over asset names. */
+/**
+ * Empty `files` selects every asset (and a release with none is unmatched, as `*`);
+ * otherwise as local patterns, over asset names.
+ */
 export function selectAssets(assets: Asset[], patterns: string[]): Selection {
   const options = { dot: true, nocomment: true, nonegate: true }
   const includes = patterns.filter(p => !p.startsWith('!'))
@@ -31,7 +34,7 @@ export function selectAssets(assets: Asset[], patterns: string[]): Selection {
   const unmatched: string[] = []
   for (const line of includes.length ? includes : ['*']) {
     const hits = assets.filter(a => minimatch(a.name, line, options) && !excluded(a))
-    if (hits.length === 0 && includes.length) unmatched.push(line)
+    if (hits.length === 0) unmatched.push(line)
     for (const a of hits) chosen.set(a.id, a)
   }
   const sorted = [...chosen.values()].sort((a, b) =>

@@ -21,8 +21,12 @@ import { GitHubReleases } from './client.js'
 import { downloadAsset } from './download.js'
 import { digestHex, selectAssets, type Asset, type Selection } from './select.js'
 
-/** Between two looks at a release that is not complete yet. */
+/**
+ * Between two looks at a release that is not complete yet: growing, so a long release-wait
+ * costs tens of API calls, not hundreds (GITHUB_TOKEN has 1,000 an hour per repository).
+ */
 const POLL_MS = 5000
+const POLL_MAX_MS = 30_000
 const DOWNLOAD_CONCURRENCY = 4
 
 export interface ReleaseSourceDeps {
@@ -45,10 +49,12 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
   })
   try {
     const selection = await waitForRelease(github, ref, inputs, deps)
-    const unmatchedMessage = selection.unmatched.length
-      ? `${selection.unmatched.length} of the patterns in \`files\` matched no asset of release ` +
-        `${ref.tag} in ${ref.owner}/${ref.repo}: ${selection.unmatched.map(p => `'${p}'`).join(', ')}.`
-      : null
+    const unmatchedMessage = !selection.unmatched.length
+      ? null
+      : inputs.patterns.length
+        ? `${selection.unmatched.length} of the patterns in \`files\` matched no asset of release ` +
+          `${ref.tag} in ${ref.owner}/${ref.repo}: ${selection.unmatched.map(p => `'${p}'`).join(', ')}.`
+        : `Release ${ref.tag} in ${ref.owner}/${ref.repo} has no assets.`
     if (unmatchedMessage && inputs.ifNoFilesFound === 'error') {
       throw new InputError(
         'files',
@@ -61,7 +67,11 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
     const reuse = inputs.ifUnchanged === 'skip'
     // Not downloaded: what is reused, and in a dry run anything whose digest GitHub gives.
     const needed = files.filter(
-      f => !(f.sha256 && (inputs.dryRun || (reuse && findUnchanged(f.name, f.sha256, existing))))
+      f =>
+        !(
+          f.sha256 &&
+          (inputs.dryRun || (reuse && findUnchanged(f.name, f.sha256, existing, inputs.version)))
+        )
     )
     if (needed.length) await download(github, needed, selection.chosen, deps)
     return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage }
@@ -78,19 +88,24 @@ async function waitForRelease(
   deps: ReleaseSourceDeps
 ): Promise<Selection> {
   const deadline = Date.now() + inputs.releaseWaitMs
+  let pause = POLL_MS
+  const wait = async (left: number) => {
+    await delay(Math.min(pause, left), deps.cancel)
+    pause = Math.min(POLL_MAX_MS, pause * 1.5)
+  }
+  let release: { id: number } | undefined
   for (;;) {
     throwIfCancelled(deps.cancel)
     const left = deadline - Date.now()
-    let release: { id: number }
     try {
-      release = await github.release()
+      release ??= await github.release() // found once, its ID stays
     } catch (error) {
       // `release: published` can fire before a release is visible by tag everywhere.
       if (!(error instanceof InputError && error.input === 'release') || left <= 0) throw error
       deps.logger.info(
         `Release ${ref.tag} is not visible yet; looking again (${seconds(left)} left).`
       )
-      await delay(Math.min(POLL_MS, left), deps.cancel)
+      await wait(left)
       continue
     }
     const assets = await github.assets(release.id)
@@ -115,7 +130,7 @@ async function waitForRelease(
     deps.logger.info(
       `Waiting for ${waitingFor.join(', ')} in release ${ref.tag} (${seconds(left)} left).`
     )
-    await delay(Math.min(POLL_MS, left), deps.cancel)
+    await wait(left)
   }
 }
 
@@ -145,12 +160,6 @@ async function planAssets(assets: Asset[], inputs: Inputs): Promise<PlannedFile[
         sha256: digestHex(asset.digest) ?? undefined
       })
     }
-  }
-  if (inputs.checksumsManifest && byName.has(inputs.checksumsManifest)) {
-    problems.push(
-      `${byName.get(inputs.checksumsManifest)} would have the name of the checksums manifest ` +
-        `'${inputs.checksumsManifest}'. Choose another checksums-manifest name.`
-    )
   }
   if (problems.length) {
     throw new PlanError(

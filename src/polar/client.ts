@@ -57,6 +57,8 @@ interface CallOptions {
   prepaid?: boolean
   /** Stops the call (and its retries): a read started ahead that is no longer wanted. */
   signal?: AbortSignal
+  /** Sent once: the caller decides what a failure means (a PATCH built from a read). */
+  once?: boolean
 }
 
 /** For a call whose turn was taken ahead with `reserve()`. */
@@ -162,11 +164,12 @@ export class PolarClient {
 
   listDownloadablesBenefits(): Promise<BenefitDownloadables[]> {
     // Oldest first, so benefits created while we page are appended, not shifted into read pages.
-    return this.listAll<BenefitDownloadables>('/v1/benefits/', [
-      ...this.orgQuery(),
-      ['type', 'downloadables'],
-      ['sorting', 'created_at']
-    ])
+    return this.listAll<BenefitDownloadables>(
+      '/v1/benefits/',
+      [...this.orgQuery(), ['type', 'downloadables'], ['sorting', 'created_at']],
+      undefined,
+      true
+    )
   }
 
   patchBenefitFiles(
@@ -178,7 +181,8 @@ export class PolarClient {
     return this.call<BenefitDownloadables>('PATCH', `/v1/benefits/${id}`, {
       body: { type: 'downloadables', properties: { files, archived } },
       expect: 200,
-      prepaid: turn.prepaid
+      prepaid: turn.prepaid,
+      once: true
     })
   }
 
@@ -194,7 +198,9 @@ export class PolarClient {
   private async listAll<T extends { id: string }>(
     path: string,
     query: [string, string][],
-    signal?: AbortSignal
+    signal?: AbortSignal,
+    /** Every item or an error: the benefits protect files, a missed one would not. */
+    complete = false
   ): Promise<T[]> {
     const byId = new Map<string, T>()
     let expected = 0
@@ -217,6 +223,12 @@ export class PolarClient {
         for (const item of p.items) byId.set(item.id, item)
       }
       if (byId.size >= expected) break
+    }
+    if (byId.size < expected && complete) {
+      throw new Error(
+        `GET ${path}: read ${byId.size} of ${expected} items (pages shifted while they were ` +
+          'read), so which files they list is not known; nothing was deleted. Re-run the job.'
+      )
     }
     if (byId.size < expected) {
       this.options.logger.warning(
@@ -280,7 +292,7 @@ export class PolarClient {
     try {
       return await withRetry(
         attempt,
-        retry,
+        options.once ? { ...retry, retries: 0 } : retry,
         error => {
           if (options.signal?.aborted) return { retriable: false }
           lastFailureAmbiguous = !notSent(error)

@@ -35,6 +35,18 @@ const NO_BENEFITS_READ = {
     'protect-benefit-files: false.'
 }
 
+/** File ID → the benefits listing it (deleting such a file takes it from their customers). */
+export function benefitListings(
+  benefits: (BenefitDownloadables | { id: string; files: string[] })[]
+): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const b of benefits) {
+    const files = 'properties' in b ? b.properties.files : b.files
+    for (const id of files) out.set(id, [...(out.get(id) ?? []), b.id])
+  }
+  return out
+}
+
 /** Deletes in a bounded pool with the client's retries; one failure does not stop the others. */
 export async function deleteFiles<T extends { id: string }>(
   client: PolarClient,

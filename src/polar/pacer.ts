@@ -8,6 +8,8 @@ export const PLATEAU_MS = 60_000
 export const RECOVERY_MS = 300_000
 /** Aim a little under the estimated share (see `throttled`): the estimate is an upper bound. */
 const SHARE_MARGIN = 0.9
+/** Requests this run must have sent before its share can be estimated (else: just halve). */
+const MIN_SAMPLE = 20
 /** 429s of requests already in flight when the pace dropped do not drop it again. */
 const HOLD_OFF_MS = 5000
 
@@ -71,7 +73,7 @@ export class Pacer {
     this.sent-- // that request spent nothing of the budget
     if (now - this.droppedAt < HOLD_OFF_MS) return
     let target = this.rate(now) * DECREASE
-    if (this.droppedAt === -Infinity) {
+    if (this.droppedAt === -Infinity && this.sent >= MIN_SAMPLE) {
       // The first 429 tells how crowded the budget is. The server's bucket holds one minute of
       // requests and refills continuously: run dry after T, the organization has spent at most
       // budget × (1 + T / 1 min), of which this run sent `sent`. Its share of the budget is its

@@ -84,11 +84,15 @@ export async function publishFile(
   try {
     // A release asset whose GitHub digest matches needs no download and no hash pass.
     const known =
-      file.sha256 && options.reuseUnchanged && findUnchanged(file.name, file.sha256, existing)
+      file.sha256 &&
+      options.reuseUnchanged &&
+      findUnchanged(file.name, file.sha256, existing, options.version)
     if (known) {
       lines.push(
         `size: ${formatBytes(file.size)}`,
-        `sha256: ${file.sha256} (GitHub's digest; not downloaded)`
+        file.path
+          ? `sha256: ${file.sha256}`
+          : `sha256: ${file.sha256} (GitHub's digest; not downloaded)`
       )
       return reused(base(file.sha256!), known, options, lines)
     }
@@ -112,7 +116,7 @@ export async function publishFile(
       `sha256: ${hashes.sha256Hex}`
     )
     const reuse = options.reuseUnchanged
-      ? findUnchanged(file.name, hashes.sha256Hex, existing)
+      ? findUnchanged(file.name, hashes.sha256Hex, existing, options.version)
       : undefined
     if (reuse) return reused(base(hashes.sha256Hex), reuse, options, lines)
     if (options.dryRun) {

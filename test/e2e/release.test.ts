@@ -221,6 +221,24 @@ describe('bad cases fail before any Polar write', () => {
     expect(patient.stdout).toMatch(/Waiting for slow-\d+\.zip \(starter\) in release/)
   })
 
+  test('a release with no assets yet fails (after release-wait), naming it', async () => {
+    const tag = await release({})
+    const r = await run(inputs(tag))
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(`Release ${tag} in acme/app has no assets.`)
+    expect(polarWrites()).toEqual([])
+  })
+
+  test('a manifest name that a published file also has is refused before any write', async () => {
+    const tag = await release({ SHA256SUMS: 'x  y\n', [`z-${n + 1}.zip`]: 'z' })
+    const r = await run(inputs(tag, { 'checksums-manifest': 'SHA256SUMS' }))
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(
+      "Input 'checksums-manifest': 'SHA256SUMS' is also the name of a published file (SHA256SUMS)."
+    )
+    expect(polarWrites()).toEqual([])
+  })
+
   test('a pattern that matched no asset names the pattern and the release', async () => {
     const tag = await release({ [`only-${n + 1}.zip`]: 'z' })
     const r = await run(inputs(tag, { files: '*.zip\n*.exe' }))

@@ -169,6 +169,31 @@ describe('backports and re-runs of old tags', () => {
     expect(run.summary).toContain('newer version v1.1.0')
   })
 
+  test('the newest release and a backport at once: the benefit ends with the newest', async () => {
+    const name = `pair-${Date.now()}.zip`
+    const old = emu.seedFile({ name, version: 'v1.0.0', createdAt: daysAgo(30) })
+    const ben = emu.seedBenefit({ files: [old.id] })
+    emu.setApiJitter(30)
+    emu.holdRequests({ method: 'PATCH', path: `/v1/benefits/${ben.id}`, count: 2 })
+    // The backport starts a little later: its file is created after the newest release's, and
+    // its PATCH arrives last, so it lands last (arrival order) and overwrites the benefit.
+    const runs = await Promise.all(
+      ['v1.1.0', 'v1.0.1'].map(async (version, i) => {
+        await new Promise(r => setTimeout(r, i * 400))
+        return runAction(
+          { ...base(), files: name, 'benefit-ids': ben.id, version },
+          { workspace: workspace({ [name]: `build ${version}` }) }
+        )
+      })
+    )
+    expectClean(runs)
+    const [newest, backport] = runs.map(r => r.json<FileOutput[]>('files')[0])
+    expect(benefit(ben.id).files).toEqual([newest.id])
+    expect(alive(newest.id!)).toBe(true)
+    expect(alive(old.id)).toBe(false)
+    expect(backport.version).toBe('v1.0.1')
+  })
+
   test('an unchanged reuse never lowers the label of the newer release', async () => {
     const name = `reuse-${Date.now()}.zip`
     const content = 'same bytes in 1.0.5 and 1.1.0'

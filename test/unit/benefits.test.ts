@@ -63,7 +63,6 @@ describe('planSwap', () => {
     )
     expect(change.files).toEqual([newLinux.id, legacy.id, newMac.id, oldWin.id, newExtra.id])
     expect(change.archived).toEqual({ [legacy.id]: true })
-    expect(change.replaced).toEqual([oldLinux.id, oldMac.id])
     expect(change.changed).toBe(true)
   })
   test('several earlier versions collapse into one slot; a listed new ID is not duplicated', () => {
@@ -107,6 +106,20 @@ describe('planSwap', () => {
     expect(planSwap(benefit([newLinux.id]), [mineOf(concurrent)], live).files).toEqual([
       concurrent.id
     ])
+  })
+})
+
+describe('the newest release and a backport at once', () => {
+  test('whichever lands first, the benefit ends with the higher version', () => {
+    const x = file('app.zip', '2026-03-01T00:00:00Z', { version: 'v1.1.0' })
+    const y = file('app.zip', '2026-03-01T00:00:01Z', { version: 'v1.0.1' }) // created after x
+    const live = liveOf(x, y)
+    // The backport's PATCH landed first: the newest release takes its place.
+    expect(planSwap(benefit([y.id]), [mineOf(x)], live).files).toEqual([x.id])
+    expect(swapHolds(benefit([y.id]), [mineOf(x)], live)).toBe(false)
+    // The newest release is there: the backport leaves it alone, and its swap holds.
+    expect(planSwap(benefit([x.id]), [mineOf(y)], live).changed).toBe(false)
+    expect(swapHolds(benefit([x.id]), [mineOf(y)], live)).toBe(true)
   })
 })
 
@@ -183,6 +196,24 @@ describe('converge', () => {
       sleep: async () => undefined
     })
     expect(fake.state.files).toEqual([newLinux.id])
+  })
+  test('a failed PATCH (5xx, no retry by the client) is followed by a fresh read, not a resend', async () => {
+    const fake = fakePolar([oldLinux.id, legacy.id], [...all.values()])
+    const patch = fake.client.patchBenefitFiles.bind(fake.client)
+    let failures = 0
+    fake.client.patchBenefitFiles = (async (...args: Parameters<typeof patch>) => {
+      if (failures++ === 0) {
+        fake.state.files = [oldLinux.id, legacy.id, newMac.id] // another job wrote meanwhile
+        throw new PolarApiError(503, 'PATCH', '/v1/benefits/b1', undefined, 'unavailable')
+      }
+      return patch(...args)
+    }) as typeof patch
+    await converge('b1', [mineOf(newLinux)], new Catalog(fake.client, [...all.values()]), {
+      client: fake.client,
+      logger: quiet,
+      sleep: async () => undefined
+    })
+    expect(fake.state.files).toEqual([newLinux.id, legacy.id, newMac.id])
   })
   test('gives up after 8 tries naming the benefit', async () => {
     const fake = fakePolar([oldLinux.id], [...all.values()], () => {

@@ -7,6 +7,8 @@ import {
   findUnchanged,
   higherVersions,
   isEarlier,
+  isNewer,
+  isOlder,
   relabel,
   type Published
 } from '../../src/replace.js'
@@ -80,6 +82,41 @@ describe('earlierVersions', () => {
   })
 })
 
+describe('version order against creation order', () => {
+  const mine = (f: Partial<Published>): Published => ({
+    id: 'new',
+    name: 'app.zip',
+    createdAt: '2026-03-01T00:00:00Z',
+    version: null,
+    ...f
+  })
+  test('a backport published after the newest release: displaced by it, never deleted by it', () => {
+    const newest = mine({ id: 'x', version: 'v1.1.0', createdAt: '2026-03-01T00:00:00Z' })
+    const backport = file('app.zip', '2026-03-01T00:00:01Z', { version: 'v1.0.1' })
+    expect(isOlder(backport, newest)).toBe(true)
+    expect(isEarlier(backport, newest)).toBe(false)
+    expect(isNewer(backport, newest)).toBe(false)
+  })
+  test('equal or unparseable versions: created first is older; ties broken by time, then ID', () => {
+    const a = file('app.zip', '2026-03-01T00:00:00.000001Z', { version: 'v2' })
+    const b = mine({ id: 'zz', version: 'v2', createdAt: '2026-03-01T00:00:00.000002Z' })
+    expect(isOlder(a, b)).toBe(true)
+    expect(isOlder(file('app.zip', b.createdAt!, { id: 'aa', version: 'v2' }), b)).toBe(true)
+  })
+  test('reusing an older identical build: only when it comes out on top after its relabel', () => {
+    const old = file('app.zip', '2026-01-01T00:00:00Z', {
+      checksum_sha256_hex: 'ab',
+      version: 'v1.0.0'
+    })
+    const newer = file('app.zip', '2026-02-01T00:00:00Z', {
+      checksum_sha256_hex: 'cd',
+      version: 'v1.1.0'
+    })
+    expect(findUnchanged('app.zip', 'ab', [old, newer], 'v1.2.0')?.id).toBe(old.id)
+    expect(findUnchanged('app.zip', 'ab', [old, newer], 'v1.0.5')).toBeUndefined()
+  })
+})
+
 describe('compareVersions and relabel', () => {
   test.each([
     ['v1.1.0', '1.0.5', 1],
@@ -106,8 +143,10 @@ describe('findUnchanged', () => {
     const a = file('app.zip', '2026-01-01T00:00:00Z', { checksum_sha256_hex: 'ab' })
     const b = file('app.zip', '2026-02-01T00:00:00Z', { checksum_sha256_hex: 'ab' })
     const c = file('app.zip', '2026-03-01T00:00:00Z', { checksum_sha256_hex: 'cd' })
-    expect(findUnchanged('app.zip', 'ab', [a, b, c])?.id).toBe(b.id)
+    expect(findUnchanged('app.zip', 'ab', [a, b])?.id).toBe(b.id)
     expect(findUnchanged('app.zip', 'ef', [a, b, c])).toBeUndefined()
+    // A revert to an older build: reusing b would leave the newer, different c in place.
+    expect(findUnchanged('app.zip', 'ab', [a, b, c])).toBeUndefined()
     const onlyBase64 = file('app.zip', '2026-04-01T00:00:00Z', {
       checksum_sha256_base64: Buffer.from('abcd', 'hex').toString('base64')
     })
