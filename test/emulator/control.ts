@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { faultFromJson } from './faults.js'
 import { readBody, writeReply, type Reply } from './http-util.js'
-import type { Emulator, SeedBenefit, SeedFile } from './types.js'
+import type { Emulator, S3NetworkSettings, SeedBenefit, SeedFile } from './types.js'
 
 type Controls = Pick<
   Emulator,
@@ -15,12 +15,13 @@ type Controls = Pick<
   | 'setRateLimit'
   | 'setApiLatency'
   | 'setUrlExpiry'
+  | 'setS3Network'
   | 'seedFile'
   | 'seedBenefit'
   | 'createToken'
 >
 
-interface ConfigBody {
+interface ConfigBody extends Partial<S3NetworkSettings> {
   rateLimitPerMinute?: number | null
   apiLatencyMs?: number
   urlExpirySeconds?: number
@@ -53,6 +54,12 @@ async function route(
       if (c.rateLimitPerMinute !== undefined) emu.setRateLimit(c.rateLimitPerMinute)
       if (c.apiLatencyMs !== undefined) emu.setApiLatency(c.apiLatencyMs)
       if (c.urlExpirySeconds !== undefined) emu.setUrlExpiry(c.urlExpirySeconds)
+      emu.setS3Network({
+        s3ConnectionBytesPerSec: c.s3ConnectionBytesPerSec,
+        s3TotalBytesPerSec: c.s3TotalBytesPerSec,
+        s3RttMs: c.s3RttMs,
+        s3TrustChecksums: c.s3TrustChecksums
+      })
       return { status: 204 }
     }
     case 'POST /_emulator/seed/file':
