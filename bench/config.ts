@@ -20,6 +20,26 @@ export interface BenchConfig {
   coldTargetMs: number
   /** Peak-RSS target (MiB): the baseline of the rss ratio. */
   rssTargetMiB: number
+  /** Network rows (bench/network.ts): file sizes and runs. */
+  net: NetConfig
+}
+
+/** The network-model rows: wan, multi vs single, auto. Rates in bytes per second (decimal MB). */
+export interface NetConfig {
+  /** One file for wan, single, auto_fat and auto vs 8 on loopback. */
+  size: number
+  /** The many-file release: count × size (= `size` in the full run). */
+  multiCount: number
+  multiSize: number
+  /** wan_N and auto_fat runs; multi/single and auto/8 pairs. */
+  runs: number
+  pairs: number
+  /** Per S3 connection (a TCP stream's window / RTT), RTT, and the aggregate cap of auto_fat. */
+  connectionBytesPerSec: number
+  rttMs: number
+  fatTotalBytesPerSec: number
+  /** The fixed concurrency the wan ideal is computed for (the action's default). */
+  wanConcurrency: number
 }
 
 const COMMON = {
@@ -28,6 +48,14 @@ const COMMON = {
   ratePerMinute: 1200,
   coldTargetMs: 150,
   rssTargetMiB: 128
+}
+
+const NET = {
+  connectionBytesPerSec: 25e6,
+  rttMs: 30,
+  fatTotalBytesPerSec: 400e6,
+  wanConcurrency: 8,
+  multiCount: 8
 }
 
 export const FULL: BenchConfig = {
@@ -40,7 +68,8 @@ export const FULL: BenchConfig = {
   rssRuns: 3,
   smallCount: 100,
   smallRuns: 3,
-  coldRuns: 5
+  coldRuns: 5,
+  net: { ...NET, size: GIB, multiSize: 128 * MIB, runs: 3, pairs: 5 }
 }
 
 /** Tiny sizes, for CI: the same code paths in well under a minute. */
@@ -54,5 +83,6 @@ export const SMOKE: BenchConfig = {
   rssRuns: 3,
   smallCount: 10,
   smallRuns: 3,
-  coldRuns: 3
+  coldRuns: 3,
+  net: { ...NET, size: 48 * MIB, multiSize: 6 * MIB, runs: 1, pairs: 1 }
 }

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { FULL, SMOKE } from './config.js'
 import { EmulatorProcess } from './emulator.js'
 import { ensureFreeSpace, writeRandomFile } from './files.js'
+import { networkResults } from './network.js'
 import { markdownTable, writeResults, type Result } from './report.js'
 import {
   coldStartRuns,
@@ -41,7 +42,12 @@ let tmp: string | undefined
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' } },
+    options: {
+      smoke: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      // `--only net`: only the network rows (bench/network.ts); `--only core`: all the others.
+      only: { type: 'string' }
+    },
     strict: true
   })
   const cfg = values.smoke ? SMOKE : FULL
@@ -53,21 +59,29 @@ async function main(): Promise<void> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing. Build it first: npm run bundle`)
 
   tmp = mkdtempSync(join(tmpdir(), 'polar-files-bench-'))
-  ensureFreeSpace(tmp, cfg.big + cfg.rssLarge + cfg.smallCount * cfg.smallSize)
+  ensureFreeSpace(
+    tmp,
+    Math.max(cfg.big + cfg.rssLarge, 2 * cfg.net.size) + cfg.smallCount * cfg.smallSize
+  )
   const ctx: Ctx = { root: ROOT, bundle: BUNDLE, cfg, tmp }
   progress(
     `${cfg.smoke ? 'smoke' : 'full'} bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, temp ${tmp}`
   )
 
   const notes: string[] = []
-  const emu = await start(ROOT, [])
-  const big = await bigFileResults(ctx, emu, notes)
-  const rss = await rssResults(ctx, emu, notes)
-  await stop(emu)
-  const small = await smallResults(ctx, notes)
-  const cold = await coldResults(ctx, notes)
+  const results: Result[] = []
+  if (values.only !== 'net') {
+    const emu = await start(ROOT, [])
+    results.push(...(await bigFileResults(ctx, emu, notes)))
+    results.push(...(await rssResults(ctx, emu, notes)))
+    await stop(emu)
+    results.push(await smallResults(ctx, notes))
+    results.push(await coldResults(ctx, notes))
+  }
+  if (values.only !== 'core') {
+    results.push(...(await networkResults(ctx, { start: a => start(ROOT, a), stop }, notes)))
+  }
 
-  const results = [...big, ...rss, small, cold]
   writeResults(out, results)
   process.stdout.write(`${markdownTable(results)}\n\n${notes.map(n => `- ${n}`).join('\n')}\n`)
   progress(`done in ${elapsedSeconds().toFixed(0)} s; results written to ${out}`)

@@ -29,6 +29,7 @@ import type { RetryPolicy } from './retry.js'
 import { hashFile } from './upload/hash.js'
 import { effectivePartSize, layoutParts } from './upload/parts.js'
 import { planFiles, type PlannedFile } from './upload/plan.js'
+import { createPartPool, type PartPool } from './upload/pool.js'
 import { uploadFile } from './upload/upload.js'
 
 export interface ProgressSink {
@@ -107,7 +108,7 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   const limits = {
     hashLimiter: new Limiter(HASH_CONCURRENCY),
     admission: new Limiter(FILES_AHEAD),
-    pool: new Limiter(inputs.concurrency)
+    pool: createPartPool(inputs.concurrency)
   }
   const settled = await Promise.allSettled(
     planned.map(file => processFile(file, inputs, deps, existing, limits))
@@ -243,7 +244,7 @@ async function processFile(
   inputs: Inputs,
   deps: UploadDeps,
   existing: FileRead[],
-  limits: { hashLimiter: Limiter; admission: Limiter; pool: Limiter }
+  limits: { hashLimiter: Limiter; admission: Limiter; pool: PartPool }
 ): Promise<Outcome> {
   const lines: string[] = []
   const partSize = effectivePartSize(file.size, inputs.partSize)

@@ -29,6 +29,8 @@ export interface PutOptions {
   timeoutMs: number
   signal?: AbortSignal
   now?: () => number
+  /** Told before each retry (the pool backs off on failures). */
+  onRetry?: () => void
 }
 
 /** Splits a URL into origin and path without decoding or re-encoding any byte of it. */
@@ -112,10 +114,12 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
         }
         return { retriable: isNetworkError(error) }
       },
-      (error, n, wait) =>
+      (error, n, wait) => {
+        options.onRetry?.()
         options.logger.info(
           `${label}: part ${part.number}: ${describePut(error)}; retry ${n}/${options.retry.retries} in ${(wait / 1000).toFixed(1)} s`
-        ),
+        )
+      },
       ms => delay(ms, options.signal)
     )
   } catch (error) {
