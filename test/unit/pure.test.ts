@@ -221,19 +221,33 @@ describe('secrets', () => {
 })
 
 describe('hashFile above the worker threshold', () => {
-  test('the worker-thread whole-file hash equals an independent one', async () => {
+  const sha = (b: Buffer, enc: 'hex' | 'base64') => createHash('sha256').update(b).digest(enc)
+
+  test('the worker threads’ whole-file and part hashes equal independent ones, file after file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hash-'))
-    const file = join(dir, 'big.bin')
-    const data = randomBytes(WORKER_THRESHOLD + 5 * MIB + 7)
-    writeFileSync(file, data)
-    const parts = layoutParts(data.length, 16 * MIB)
-    const h = await hashFile(file, data.length, parts)
-    expect(h.sha256Hex).toBe(createHash('sha256').update(data).digest('hex'))
-    expect(h.partSha256Base64[parts.length - 1]).toBe(
-      createHash('sha256')
-        .update(data.subarray(parts[parts.length - 1].start))
-        .digest('base64')
-    )
+    for (const extra of [5 * MIB + 7, 16 * MIB]) {
+      const file = join(dir, `big-${extra}.bin`)
+      const data = randomBytes(WORKER_THRESHOLD + extra)
+      writeFileSync(file, data)
+      const parts = layoutParts(data.length, 16 * MIB)
+      const h = await hashFile(file, data.length, parts)
+      expect(h.sha256Hex).toBe(sha(data, 'hex'))
+      expect(h.sha256Base64).toBe(sha(data, 'base64'))
+      expect(h.partSha256Base64).toEqual(
+        parts.map(p => sha(data.subarray(p.start, p.end), 'base64'))
+      )
+    }
+  })
+
+  test('a file shorter than planned, or gone, is a planning error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hash-'))
+    const file = join(dir, 'short.bin')
+    writeFileSync(file, randomBytes(WORKER_THRESHOLD))
+    const size = WORKER_THRESHOLD + MIB
+    await expect(hashFile(file, size, layoutParts(size, 16 * MIB))).rejects.toThrow(/changed while/)
+    await expect(
+      hashFile(join(dir, 'gone.bin'), size, layoutParts(size, 16 * MIB))
+    ).rejects.toThrow(/gone\.bin: ENOENT/)
   })
 })
 
