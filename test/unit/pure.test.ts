@@ -11,7 +11,7 @@ import { hashFile, WORKER_THRESHOLD } from '../../src/upload/hash.js'
 import { renderName, splitName } from '../../src/upload/names.js'
 import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
 import { splitUrl } from '../../src/upload/transfer.js'
-import { rangeBody } from '../../src/upload/body.js'
+import { CHUNK, RING, rangeBody } from '../../src/upload/body.js'
 
 const MIB = 1024 * 1024
 
@@ -272,16 +272,17 @@ describe('rangeBody', () => {
       createHash('sha256').update(data.subarray(start, end)).digest('hex')
     )
   })
-  test('buffers come round every 4 chunks, and a ring is shared only after release', async () => {
+  test('buffers come round every RING chunks, and a ring is shared only after release', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'body-'))
     const file = join(dir, 'f.bin')
     writeFileSync(file, randomBytes(2 * MIB))
     const first = rangeBody(file, 0, 2 * MIB)
     const buffers: ArrayBufferLike[] = []
     for await (const chunk of first.body) buffers.push(chunk.buffer)
-    expect(buffers).toHaveLength(8) // 256 KiB chunks
-    expect(buffers[4]).toBe(buffers[0])
-    expect(new Set(buffers.slice(0, 4)).size).toBe(4)
+    expect(buffers).toHaveLength((2 * MIB) / CHUNK)
+    expect(buffers[RING]).toBe(buffers[0])
+    expect(new Set(buffers.slice(0, RING)).size).toBe(RING)
+    expect(RING * CHUNK).toBeLessThanOrEqual(256 * 1024) // 64 parts in flight: ≤ 16 MiB
     const meanwhile = rangeBody(file, 0, MIB) // before release: its own ring
     const next = async (b: ReturnType<typeof rangeBody>) => {
       const it = b.body[Symbol.asyncIterator]()
