@@ -75,6 +75,17 @@ describe('token bucket', () => {
     expect(b.reserve(10, 1000)).toBe(0)
     expect(b.reserve(10, 1000)).toBe(5)
   })
+
+  test('time lost by a late timer is forgiven once, so the rate holds', () => {
+    const b = new Bucket(1, 25)
+    expect(b.reserve(125, 0)).toBe(100) // due at 100
+    b.late(60) // resumed at 160
+    expect(b.reserve(50, 160)).toBe(0) // the 50 bytes were due by 150: on schedule
+    expect(b.reserve(50, 160)).toBe(40) // 225 bytes by 200 ms (+ 25 ms credit)
+    expect(b.reserve(10, 1000)).toBe(0) // forgiveness is used up: idle credit only
+    expect(b.reserve(10, 1000)).toBe(0)
+    expect(b.reserve(10, 1000)).toBe(5)
+  })
 })
 
 describe('S3 network model', () => {

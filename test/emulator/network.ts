@@ -9,7 +9,7 @@
  * control then slows the sender, as a slow path would. The pacing is a token bucket in
  * virtual time (a chunk may go when the bucket's clock has caught up with it), so a timer that
  * fires late is made up by the next chunks instead of slowing the stream down: the long-run
- * rate is the configured one however loaded the machine is.
+ * rate is the configured one on a loaded machine too.
  */
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
@@ -56,10 +56,13 @@ export function checkNetwork(n: Partial<S3Network>): Partial<S3Network> {
 
 /**
  * A token bucket in virtual time. `clock` is when everything reserved so far has gone through;
- * an idle bucket banks at most `burstMs` of credit, which also absorbs late timers.
+ * an idle bucket banks at most `burstMs` of credit. When our own timer resumed a paused stream
+ * late (a loaded machine), late() forgives that much once, so the stream gets back on schedule
+ * instead of losing the time: the long-run rate is the configured one.
  */
 export class Bucket {
   private clock = -Infinity
+  private forgiven = 0
 
   constructor(
     private readonly bytesPerMs: number,
@@ -68,8 +71,15 @@ export class Bucket {
 
   /** Reserves `bytes` at time `now`; returns how long (ms) to wait before taking more. */
   reserve(bytes: number, now: number): number {
-    this.clock = Math.max(this.clock, now - this.burstMs) + bytes / this.bytesPerMs
+    const credit = Math.max(this.burstMs, this.forgiven)
+    this.forgiven = 0
+    this.clock = Math.max(this.clock, now - credit) + bytes / this.bytesPerMs
     return Math.max(0, this.clock - now)
+  }
+
+  /** Our timer resumed the stream `ms` after it was due (capped at 1 s). */
+  late(ms: number): void {
+    this.forgiven = Math.min(1000, Math.max(0, ms))
   }
 }
 
@@ -127,7 +137,14 @@ export class Network {
     )
     if (wait < MIN_PAUSE_MS) return
     req.pause()
-    setTimeout(() => req.resume(), wait)
+    const due = now + wait
+    setTimeout(() => {
+      // Time our timer lost (a busy machine) is not the sender's: catch up on it.
+      const late = performance.now() - due
+      conn.bucket?.late(late)
+      this.total?.late(late)
+      req.resume()
+    }, wait)
   }
 
   private connection(socket: Socket): { bucket: Bucket | null; rate: number | null } {
