@@ -62,6 +62,8 @@ export interface AutoOptions {
 export interface PartToken {
   readonly startedAt: number
   readonly epoch: number
+  /** One of the parts whose durations measure this epoch's setting. */
+  readonly cohort: boolean
 }
 
 /** A setting's measured throughput. */
@@ -89,13 +91,19 @@ export class AutoConcurrency {
   private area = 0
   private lastEvent: number
   private inFlight = 0
-  /** Parts started in this epoch that finished well: bytes and ms. */
+  /**
+   * The cohort: the first parts started in this epoch. The setting is measured once every one
+   * of them has ended — not on the first parts to end, which are the fast ones.
+   */
+  private cohortSize = 0
+  private cohortStarted = 0
+  private cohortEnded = 0
+  /** Cohort parts that finished well: bytes and ms. */
   private bytes = 0
   private ms = 0
   private samples = 0
   /** The setting measured before this one, and rounds held since the last probe. */
   private previous: Measure | null = null
-  private best: Measure | null = null
   private held = 0
   /** When the last retry halved the limit, and the typical part duration (ms) then. */
   private backedOffAt = -Infinity
@@ -108,6 +116,7 @@ export class AutoConcurrency {
     this.now = o.now ?? (() => performance.now())
     this.current = clamp(o.initial ?? AUTO_INITIAL, this.min, this.max)
     this.epochStart = this.lastEvent = this.now()
+    this.cohortSize = this.roundSize()
   }
 
   get limit(): number {
@@ -118,25 +127,31 @@ export class AutoConcurrency {
   start(): PartToken {
     this.advance()
     // Idle until now (hashing, planning, between files): a round is measured from its first part.
-    if (this.inFlight === 0 && this.samples === 0) {
+    if (this.inFlight === 0 && this.cohortStarted === 0) {
       this.epochStart = this.lastEvent
       this.area = 0
     }
     this.inFlight++
-    return { startedAt: this.lastEvent, epoch: this.epoch }
+    const cohort = this.cohortStarted < this.cohortSize
+    if (cohort) this.cohortStarted++
+    return { startedAt: this.lastEvent, epoch: this.epoch, cohort }
   }
 
   /** Call when a part ends; `ok` false for a part that failed (it is not measured). */
   finish(token: PartToken, bytes: number, ok: boolean): void {
     this.advance()
     this.inFlight--
-    if (!ok || token.epoch !== this.epoch || bytes <= 0) return
-    this.bytes += bytes
-    this.ms += Math.max(1, this.lastEvent - token.startedAt)
-    this.samples++
-    // Slow start decides on half a round (speed matters most early); later, a whole round.
-    const round = this.slowStart ? Math.ceil(this.current / 2) : this.current
-    if (this.samples >= Math.max(4, round)) this.decide()
+    if (!token.cohort || token.epoch !== this.epoch) return
+    this.cohortEnded++
+    if (ok && bytes > 0) {
+      this.bytes += bytes
+      this.ms += Math.max(1, this.lastEvent - token.startedAt)
+      this.samples++
+    }
+    if (this.cohortEnded === this.cohortSize) {
+      if (this.samples > 0) this.decide()
+      else this.newEpoch()
+    }
   }
 
   /**
@@ -173,7 +188,6 @@ export class AutoConcurrency {
     const cur: Measure = { limit: this.current, rate: (occupancy * this.bytes) / this.ms }
     const prev = this.previous
     this.previous = cur
-    if (!this.best || cur.rate > this.best.rate) this.best = cur
 
     if (prev && cur.limit > prev.limit) {
       if (cur.rate < prev.rate * SLOWER) {
@@ -183,8 +197,12 @@ export class AutoConcurrency {
       // The share of the added parts' expected throughput that showed up.
       const payoff = (cur.rate / prev.rate - 1) / (cur.limit / prev.limit - 1)
       if (this.slowStart && payoff >= DOUBLE_PAYOFF) return this.set(this.current * 2, 'grow')
+      const doubled = this.slowStart
       this.slowStart = false
       if (payoff >= KEEP_PAYOFF) return this.hold('kept')
+      // A doubling that paid little: the knee lies between the two; settle halfway, above
+      // the last setting that paid in full (its parts' round trips leave the pipe idle).
+      if (doubled) return this.set((prev.limit + cur.limit) / 2, 'knee')
       return this.set(prev.limit, 'no-gain')
     }
     if (prev && cur.limit < prev.limit && cur.rate < prev.rate * 0.9 && !this.slowStart) {
@@ -225,6 +243,16 @@ export class AutoConcurrency {
     this.epochStart = this.lastEvent
     this.area = 0
     this.bytes = this.ms = this.samples = 0
+    this.cohortSize = this.roundSize()
+    this.cohortStarted = this.cohortEnded = 0
+  }
+
+  /**
+   * Parts measured per setting: in slow start half the limit (after a doubling, exactly the
+   * parts the new places started at once), later the whole limit; at least 4.
+   */
+  private roundSize(): number {
+    return Math.max(4, this.slowStart ? Math.ceil(this.current / 2) : this.current)
   }
 }
 
