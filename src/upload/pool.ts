@@ -34,6 +34,8 @@ const SLOWER = 0.95
 export interface PartPool {
   /** Runs `task` once a place is free; `bytes` is what the task sends (for auto's measurements). */
   run<T>(task: () => Promise<T>, bytes?: number): Promise<T>
+  /** Most tasks in flight now. */
+  readonly limit: number
   /** A part PUT failed and will be retried (S3 throttling, a reset, a timeout, a 5xx). */
   retried?(): void
   /** For logs: the current limit and what auto did. */
@@ -48,7 +50,20 @@ export function connectionsFor(concurrency: Concurrency): number {
 export function createPartPool(concurrency: Concurrency, now?: () => number): PartPool {
   return concurrency === 'auto'
     ? new AdaptivePool(new AutoConcurrency({ now }))
-    : new Limiter(concurrency)
+    : new FixedPool(concurrency)
+}
+
+/** `concurrency: N`: a plain limiter. */
+export class FixedPool implements PartPool {
+  private readonly limiter: Limiter
+
+  constructor(readonly limit: number) {
+    this.limiter = new Limiter(limit)
+  }
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    return this.limiter.run(task)
+  }
 }
 
 export interface AutoOptions {
@@ -262,6 +277,10 @@ export class AdaptivePool implements PartPool {
   private readonly waiting: (() => void)[] = []
 
   constructor(readonly control: AutoConcurrency) {}
+
+  get limit(): number {
+    return this.control.limit
+  }
 
   async run<T>(task: () => Promise<T>, bytes = 0): Promise<T> {
     if (this.active < this.control.limit) this.active++

@@ -13,6 +13,7 @@ import type { PolarClient } from '../polar/client.js'
 import type { FileRead, FileUpload } from '../polar/types.js'
 import type { RetryPolicy } from '../retry.js'
 import type { FileHashes } from './hash.js'
+import { chunkFor } from './body.js'
 import type { PartRange } from './parts.js'
 import type { PartPool } from './pool.js'
 import { putPart } from './transfer.js'
@@ -157,7 +158,8 @@ async function putParts(
               logger: ctx.logger,
               timeoutMs: ctx.partTimeoutMs,
               signal: abort.signal,
-              onRetry: () => ctx.pool.retried?.()
+              onRetry: () => ctx.pool.retried?.(),
+              chunkBytes: chunkFor(ctx.pool.limit)
             }
           )
           ctx.onBytes?.(range.end - range.start)

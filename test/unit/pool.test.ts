@@ -4,7 +4,6 @@
  * the pool that applies its limit. No timing of real code: the clock is the simulation's.
  */
 import { describe, expect, test } from '@jest/globals'
-import { Limiter } from '../../src/limiter.js'
 import {
   AdaptivePool,
   AUTO_INITIAL,
@@ -12,6 +11,7 @@ import {
   AutoConcurrency,
   connectionsFor,
   createPartPool,
+  FixedPool,
   type PartToken
 } from '../../src/upload/pool.js'
 
@@ -198,8 +198,12 @@ describe('AutoConcurrency (simulated networks)', () => {
 
 describe('part pools', () => {
   test('fixed concurrency is a plain limiter; auto is adaptive; connections follow', () => {
-    expect(createPartPool(8)).toBeInstanceOf(Limiter)
-    expect(createPartPool('auto')).toBeInstanceOf(AdaptivePool)
+    const fixed = createPartPool(8)
+    expect(fixed).toBeInstanceOf(FixedPool)
+    expect(fixed.limit).toBe(8)
+    const auto = createPartPool('auto')
+    expect(auto).toBeInstanceOf(AdaptivePool)
+    expect(auto.limit).toBe(AUTO_INITIAL)
     expect(connectionsFor(8)).toBe(8)
     expect(connectionsFor('auto')).toBe(AUTO_MAX)
   })

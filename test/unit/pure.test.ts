@@ -11,7 +11,7 @@ import { hashFile, WORKER_THRESHOLD } from '../../src/upload/hash.js'
 import { renderName, splitName } from '../../src/upload/names.js'
 import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
 import { splitUrl } from '../../src/upload/transfer.js'
-import { CHUNK, RING, rangeBody } from '../../src/upload/body.js'
+import { chunkFor, MAX_CHUNK, MIN_CHUNK, RING, rangeBody } from '../../src/upload/body.js'
 
 const MIB = 1024 * 1024
 
@@ -279,10 +279,9 @@ describe('rangeBody', () => {
     const first = rangeBody(file, 0, 2 * MIB)
     const buffers: ArrayBufferLike[] = []
     for await (const chunk of first.body) buffers.push(chunk.buffer)
-    expect(buffers).toHaveLength((2 * MIB) / CHUNK)
+    expect(buffers).toHaveLength((2 * MIB) / MIN_CHUNK)
     expect(buffers[RING]).toBe(buffers[0])
     expect(new Set(buffers.slice(0, RING)).size).toBe(RING)
-    expect(RING * CHUNK).toBeLessThanOrEqual(256 * 1024) // 64 parts in flight: ≤ 16 MiB
     const meanwhile = rangeBody(file, 0, MIB) // before release: its own ring
     const next = async (b: ReturnType<typeof rangeBody>) => {
       const it = b.body[Symbol.asyncIterator]()
@@ -295,6 +294,34 @@ describe('rangeBody', () => {
     first.release()
     const later = rangeBody(file, 0, MIB) // after release: the first ring again
     expect(await next(later)).toBe(buffers[0])
+  })
+  test('chunk sizes follow the parts in flight: ≤ 8 MiB of rings up to 32, 16 MiB at 64', () => {
+    expect(chunkFor(1)).toBe(MAX_CHUNK)
+    expect(chunkFor(8)).toBe(512 * 1024)
+    expect(chunkFor(16)).toBe(256 * 1024)
+    expect(chunkFor(32)).toBe(MIN_CHUNK)
+    for (const n of [1, 3, 8, 12, 16, 24, 32]) {
+      expect(n * RING * chunkFor(n)).toBeLessThanOrEqual(8 * MIB)
+    }
+    expect(64 * RING * chunkFor(64)).toBe(16 * MIB)
+  })
+  test('rings of another chunk size are not reused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'body-'))
+    const file = join(dir, 'f.bin')
+    writeFileSync(file, randomBytes(MIB))
+    const firstChunk = async (b: ReturnType<typeof rangeBody>) => {
+      const it = b.body[Symbol.asyncIterator]()
+      const chunk = (await it.next()).value as Buffer
+      await it.return?.(undefined)
+      b.release()
+      return chunk
+    }
+    const big = await firstChunk(rangeBody(file, 0, MIB, MAX_CHUNK))
+    expect(big.length).toBe(MAX_CHUNK)
+    const small = await firstChunk(rangeBody(file, 0, MIB, MIN_CHUNK))
+    expect(small.length).toBe(MIN_CHUNK)
+    expect(small.buffer).not.toBe(big.buffer)
+    expect((await firstChunk(rangeBody(file, 0, MIB, MIN_CHUNK))).buffer).toBe(small.buffer)
   })
   test('a file that shrank is an error, not a short body', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'body-'))
