@@ -18,7 +18,7 @@ export type Concurrency = number | 'auto'
 /** Most parts in flight with `auto`. */
 export const AUTO_MAX = 64
 /** Where `auto` starts. */
-export const AUTO_INITIAL = 16
+export const AUTO_INITIAL = 24
 
 /** Slow start doubles again while a doubling brought at least this share of its promise. */
 const DOUBLE_PAYOFF = 0.5

@@ -107,7 +107,7 @@ describe('upload', () => {
     expect(puts.filter(e => e.status === 503)).toHaveLength(2)
     expect(puts.filter(e => e.status === 200)).toHaveLength(5 + 3 + 1)
     expect(run.stdout).toMatch(/retry 1\/3/)
-    expect(run.stdout).toMatch(/::debug::a\.bin: auto concurrency \d+ \(.*retry→8/)
+    expect(run.stdout).toMatch(/::debug::a\.bin: auto concurrency \d+ \(.*retry→12/)
     expect(run.everything).not.toMatch(/X-Amz-(Signature|Credential)/i)
   })
 
