@@ -5,7 +5,7 @@
  * as JSON (bench/results.json; the smoke run writes to a temp file unless --out is given).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -70,6 +70,10 @@ async function main(): Promise<void> {
 
   const notes: string[] = []
   const results: Result[] = []
+  // The machine's load while the bench ran: other processes competing for the cores show here.
+  const load: number[] = [loadavg()[0]]
+  const sampler = setInterval(() => load.push(loadavg()[0]), 5000)
+  sampler.unref()
   if (values.only !== 'net') {
     const emu = await start(ROOT, [])
     results.push(...(await bigFileResults(ctx, emu, notes)))
@@ -82,6 +86,13 @@ async function main(): Promise<void> {
     results.push(...(await networkResults(ctx, { start: a => start(ROOT, a), stop }, notes)))
   }
 
+  clearInterval(sampler)
+  notes.push(
+    `machine load (1-minute average, every 5 s) during the run: mean ${round(
+      load.reduce((a, b) => a + b, 0) / load.length,
+      1
+    )}, max ${round(Math.max(...load), 1)}, on ${cpus().length} CPUs (the bench itself adds ~1–2)`
+  )
   writeResults(out, results)
   process.stdout.write(`${markdownTable(results)}\n\n${notes.map(n => `- ${n}`).join('\n')}\n`)
   progress(`done in ${elapsedSeconds().toFixed(0)} s; results written to ${out}`)
