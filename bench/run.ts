@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (full, ~3 min on 2 cores) and `npm run bench:smoke` (tiny sizes, < 60 s):
+ * `npm run bench` (full, ~7 min on 2 cores) and `npm run bench:smoke` (tiny sizes, < 60 s):
  * the bundled action against the emulator in its own process, each figure next to the bound
  * that limits it. Prints a markdown table on stdout, progress on stderr, and writes the results
  * as JSON (bench/results.json; the smoke run writes to a temp file unless --out is given).
