@@ -2,14 +2,12 @@
  * Computes the whole-file SHA-256 and every part's SHA-256.
  * Polar bakes each part's checksum into its presigned URL, so these are needed before create.
  *
- * Large files are hashed off the main thread, which stays free to drive the uploads of files
- * already hashed. The first large file of a run — nothing can upload before it is hashed — is
- * split over two worker threads that each read it (whole-file SHA-256 on one, the parts' on
- * the other: two hashes of every byte on two cores, one hash's time). Later ones are hashed
- * while earlier files upload, so one thread computes both hashes in one read, leaving the
- * other core to the uploads. The workers are started once, kept while files keep coming, and
- * stopped when idle. Small files are hashed here, in one read. Reads go into one reused buffer
- * per thread: memory stays flat and no garbage is made.
+ * Large files are hashed off the main thread, by two worker threads that each read the file:
+ * one computes the whole-file SHA-256, the other the parts' — two hashes of every byte on two
+ * cores, and the main thread stays free to drive the uploads of files already hashed (a
+ * many-file release hashes file k+1 while file k uploads). The workers are started once, kept
+ * while files keep coming, and stopped when idle. Small files are hashed here, in one read.
+ * Reads go into one reused buffer per thread: memory stays flat and no garbage is made.
  */
 import { createHash, type Hash } from 'node:crypto'
 import { open } from 'node:fs/promises'
@@ -38,26 +36,23 @@ export const WORKER_THRESHOLD = 32 * 1024 * 1024
 const IDLE_MS = 20
 
 // CommonJS source for an eval'd worker, so the bundle stays one file. Synchronous reads are
-// fine here: this thread does nothing else. A job: {id, path, ends, whole} — `ends` null for
-// the whole-file hash alone, else each part's end offset (the last part takes whatever remains,
-// so a file that grew is caught by the size check); `whole` true to compute the whole-file hash
-// too, in the same read.
+// fine here: this thread does nothing else. A job: {id, path, ends} — `ends` null for the
+// whole-file hash, else each part's end offset (the last part takes whatever remains, so a file
+// that grew is caught by the size check).
 const HASH_WORKER = `
 const { parentPort } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
 const fs = require('node:fs')
 const buffer = Buffer.allocUnsafe(${READ_CHUNK})
-parentPort.on('message', ({ id, path, ends, whole }) => {
+parentPort.on('message', ({ id, path, ends }) => {
   let fd
   try {
     fd = fs.openSync(path, 'r')
-    const all = whole ? createHash('sha256') : null
     const digests = []
     let hash = createHash('sha256')
     let index = 0
     let offset = 0
     for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, offset)) > 0; ) {
-      if (all) all.update(n === buffer.length ? buffer : buffer.subarray(0, n))
       let at = 0
       while (at < n) {
         const partEnd = ends && index < ends.length - 1 ? ends[index] : Infinity
@@ -73,7 +68,7 @@ parentPort.on('message', ({ id, path, ends, whole }) => {
       }
     }
     digests.push(hash.digest('base64'))
-    parentPort.postMessage({ id, digests, whole: all && all.digest('base64'), bytes: offset })
+    parentPort.postMessage({ id, digests, bytes: offset })
   } catch (error) {
     parentPort.postMessage({ id, error: error.message })
   } finally {
@@ -82,16 +77,8 @@ parentPort.on('message', ({ id, path, ends, whole }) => {
 })
 `
 
-interface Hashed {
-  /** Each part's digest (or the one whole-file digest of a job without `ends`). */
-  digests: string[]
-  /** The whole-file digest of a job with `whole`. */
-  whole: string | null
-  bytes: number
-}
-
 interface Job {
-  resolve(r: Hashed): void
+  resolve(r: { digests: string[]; bytes: number }): void
   reject(e: Error): void
 }
 
@@ -101,13 +88,13 @@ class HashThread {
   private readonly jobs = new Map<number, Job>()
   private nextId = 0
 
-  run(path: string, ends: number[] | null, whole = false): Promise<Hashed> {
+  run(path: string, ends: number[] | null): Promise<{ digests: string[]; bytes: number }> {
     const worker = this.start()
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject })
       worker.ref() // a job in flight keeps the process alive
-      worker.postMessage({ id, path, ends, whole })
+      worker.postMessage({ id, path, ends })
     })
   }
 
@@ -118,13 +105,16 @@ class HashThread {
       // One buffer and a hash: a small heap keeps the process's RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }
     })
-    worker.on('message', (m: Partial<Hashed> & { id: number; error?: string }) => {
-      const job = this.jobs.get(m.id)
-      this.jobs.delete(m.id)
-      if (m.error !== undefined) job?.reject(new Error(m.error))
-      else job?.resolve({ digests: m.digests!, whole: m.whole ?? null, bytes: m.bytes! })
-      if (this.jobs.size === 0) worker.unref() // idle: the process may exit around it
-    })
+    worker.on(
+      'message',
+      (m: { id: number; digests?: string[]; bytes?: number; error?: string }) => {
+        const job = this.jobs.get(m.id)
+        this.jobs.delete(m.id)
+        if (m.error !== undefined) job?.reject(new Error(m.error))
+        else job?.resolve({ digests: m.digests!, bytes: m.bytes! })
+        if (this.jobs.size === 0) worker.unref() // idle: the process may exit around it
+      }
+    )
     const fail = (error: Error) => {
       if (this.worker !== worker) return
       this.worker = null
@@ -169,30 +159,23 @@ async function onThreads<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Large files hashed so far in this process: the first is split over two threads. */
-let largeFiles = 0
-
-export interface HashOptions {
-  /** Worker threads for a large file; default 2 for the run's first, then 1 (see above). */
-  threads?: 1 | 2
-}
-
 export async function hashFile(
   filePath: string,
   size: number,
-  parts: PartRange[],
-  options: HashOptions = {}
+  parts: PartRange[]
 ): Promise<FileHashes> {
   let whole: { digest: Buffer; bytes: number }
   let partDigests: string[]
   let partBytes: number
   if (size >= WORKER_THRESHOLD) {
-    const threads = options.threads ?? (largeFiles++ === 0 ? 2 : 1)
-    const ends = parts.map(r => r.end)
     const [w, p] = await onThreads(() =>
-      threads === 2
-        ? Promise.all([wholeThread.run(filePath, null), partsThread.run(filePath, ends)])
-        : partsThread.run(filePath, ends, true).then(r => [{ ...r, digests: [r.whole!] }, r])
+      Promise.all([
+        wholeThread.run(filePath, null),
+        partsThread.run(
+          filePath,
+          parts.map(r => r.end)
+        )
+      ])
     ).catch((error: Error) => {
       throw new PlanError(`${filePath}: ${error.message}`)
     })
