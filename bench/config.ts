@@ -31,6 +31,11 @@ export interface NetConfig {
   /** The many-file release: count × size (= `size` in the full run). */
   multiCount: number
   multiSize: number
+  /**
+   * auto_fat's file: larger, so that what every upload pays once whatever its concurrency (the
+   * first round trips, create, complete, the last parts' tail) weighs less than the control.
+   */
+  fatSize: number
   /** wan_N and auto_fat runs; multi/single and auto/8 pairs. */
   runs: number
   pairs: number
@@ -69,7 +74,7 @@ export const FULL: BenchConfig = {
   smallCount: 100,
   smallRuns: 3,
   coldRuns: 5,
-  net: { ...NET, size: GIB, multiSize: 128 * MIB, runs: 3, pairs: 5 }
+  net: { ...NET, size: GIB, multiSize: 128 * MIB, fatSize: 2 * GIB, runs: 3, pairs: 5 }
 }
 
 /** Tiny sizes, for CI: the same code paths in well under a minute. */
@@ -84,5 +89,5 @@ export const SMOKE: BenchConfig = {
   smallCount: 10,
   smallRuns: 3,
   coldRuns: 3,
-  net: { ...NET, size: 48 * MIB, multiSize: 6 * MIB, runs: 1, pairs: 1 }
+  net: { ...NET, size: 48 * MIB, multiSize: 6 * MIB, fatSize: 64 * MIB, runs: 1, pairs: 1 }
 }

@@ -61,7 +61,11 @@ async function main(): Promise<void> {
   tmp = mkdtempSync(join(tmpdir(), 'polar-files-bench-'))
   ensureFreeSpace(
     tmp,
-    Math.max(cfg.big + cfg.rssLarge, 2 * cfg.net.size) + cfg.smallCount * cfg.smallSize
+    Math.max(
+      cfg.big + cfg.rssLarge,
+      cfg.net.size + Math.max(cfg.net.multiCount * cfg.net.multiSize, cfg.net.fatSize)
+    ) +
+      cfg.smallCount * cfg.smallSize
   )
   const ctx: Ctx = { root: ROOT, bundle: BUNDLE, cfg, tmp }
   progress(
