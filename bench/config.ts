@@ -27,6 +27,31 @@ export interface BenchConfig {
   coldTargetMs: number
   /** Peak-RSS target (MiB): the baseline of the rss ratio. */
   rssTargetMiB: number
+  /** Network rows (bench/network.ts): file sizes and runs. */
+  net: NetConfig
+}
+
+/** The network-model rows: wan, multi vs single, auto. Rates in bytes per second (decimal MB). */
+export interface NetConfig {
+  /** One file for wan, single, auto_fat and auto vs 8 on loopback. */
+  size: number
+  /** The many-file release: count × size (= `size` in the full run). */
+  multiCount: number
+  multiSize: number
+  /**
+   * auto_fat's file: larger, so that what every upload pays once whatever its concurrency (the
+   * first round trips, create, complete, the last parts' tail) weighs less than the control.
+   */
+  fatSize: number
+  /** wan_N and auto_fat runs; multi/single and auto/8 pairs. */
+  runs: number
+  pairs: number
+  /** Per S3 connection (a TCP stream's window / RTT), RTT, and the aggregate cap of auto_fat. */
+  connectionBytesPerSec: number
+  rttMs: number
+  fatTotalBytesPerSec: number
+  /** The fixed concurrency the wan ideal is computed for (the action's default). */
+  wanConcurrency: number
 }
 
 const COMMON = {
@@ -35,6 +60,14 @@ const COMMON = {
   ratePerMinute: 1200,
   coldTargetMs: 150,
   rssTargetMiB: 128
+}
+
+const NET = {
+  connectionBytesPerSec: 25e6,
+  rttMs: 30,
+  fatTotalBytesPerSec: 400e6,
+  wanConcurrency: 8,
+  multiCount: 8
 }
 
 export const FULL: BenchConfig = {
@@ -52,7 +85,8 @@ export const FULL: BenchConfig = {
   matrixRuns: 4,
   matrixFiles: 15,
   matrixRatePerMinute: 100,
-  coldRuns: 5
+  coldRuns: 5,
+  net: { ...NET, size: GIB, multiSize: 128 * MIB, fatSize: 2 * GIB, runs: 3, pairs: 5 }
 }
 
 /** Tiny sizes, for CI: the same code paths in well under a minute. */
@@ -71,5 +105,6 @@ export const SMOKE: BenchConfig = {
   matrixRuns: 2,
   matrixFiles: 3,
   matrixRatePerMinute: 600,
-  coldRuns: 3
+  coldRuns: 3,
+  net: { ...NET, size: 48 * MIB, multiSize: 6 * MIB, fatSize: 64 * MIB, runs: 1, pairs: 1 }
 }

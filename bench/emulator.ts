@@ -12,6 +12,10 @@ export interface LogEntry {
   method: string
   path: string
   status: number
+  contentLength?: number
+  /** ms since the epoch, by the emulator's clock (the same machine's). */
+  startedAt: number
+  endedAt: number
 }
 
 /** With `--github`: the GitHub emulator started beside it. */

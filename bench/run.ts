@@ -1,11 +1,11 @@
 /**
- * `npm run bench` (full, ~3 min on 2 cores) and `npm run bench:smoke` (tiny sizes, < 60 s):
+ * `npm run bench` (full, ~7 min on 2 cores) and `npm run bench:smoke` (tiny sizes, < 60 s):
  * the bundled action against the emulator in its own process, each figure next to the bound
  * that limits it. Prints a markdown table on stdout, progress on stderr, and writes the results
  * as JSON (bench/results.json; the smoke run writes to a temp file unless --out is given).
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -14,6 +14,7 @@ import { EmulatorProcess } from './emulator.js'
 import { ensureFreeSpace, writeRandomFile } from './files.js'
 import { matrixRun } from './matrix.js'
 import { releaseRounds } from './release.js'
+import { networkResults } from './network.js'
 import { markdownTable, writeResults, type Result } from './report.js'
 import {
   coldStartRuns,
@@ -46,14 +47,17 @@ async function main(): Promise<void> {
     options: {
       smoke: { type: 'boolean', default: false },
       out: { type: 'string' },
-      // While working on one thing: e.g. --only matrix (groups: big, rss, release, small, matrix, cold).
-      // Such a partial run writes to a temp file unless --out is given.
+      // While working on one thing: e.g. --only matrix (groups: big, rss, release, small, matrix,
+      // cold, and net for the network rows; core = every group but net). Such a partial run
+      // writes to a temp file unless --out is given.
       only: { type: 'string' }
     },
     strict: true
   })
   const only = values.only ? new Set(values.only.split(',')) : null
-  const want = (group: string) => !only || only.has(group)
+  const core = ['big', 'rss', 'release', 'small', 'matrix', 'cold']
+  const want = (group: string) =>
+    !only || only.has(group) || (only.has('core') && core.includes(group))
   const cfg = values.smoke ? SMOKE : FULL
   const out =
     values.out ??
@@ -63,7 +67,14 @@ async function main(): Promise<void> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing. Build it first: npm run bundle`)
 
   tmp = mkdtempSync(join(tmpdir(), 'polar-files-bench-'))
-  ensureFreeSpace(tmp, cfg.big + cfg.rssLarge + cfg.smallCount * cfg.smallSize)
+  ensureFreeSpace(
+    tmp,
+    Math.max(
+      cfg.big + cfg.rssLarge,
+      cfg.net.size + Math.max(cfg.net.multiCount * cfg.net.multiSize, cfg.net.fatSize)
+    ) +
+      cfg.smallCount * cfg.smallSize
+  )
   const ctx: Ctx = { root: ROOT, bundle: BUNDLE, cfg, tmp }
   progress(
     `${cfg.smoke ? 'smoke' : 'full'} bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, temp ${tmp}`
@@ -71,6 +82,10 @@ async function main(): Promise<void> {
 
   const notes: string[] = []
   const results: Result[] = []
+  // The machine's load while the bench ran: other processes competing for the cores show here.
+  const load: number[] = [loadavg()[0]]
+  const sampler = setInterval(() => load.push(loadavg()[0]), 5000)
+  sampler.unref()
   if (want('big') || want('rss')) {
     const emu = await start(ROOT, [])
     if (want('big')) results.push(...(await bigFileResults(ctx, emu, notes)))
@@ -81,7 +96,17 @@ async function main(): Promise<void> {
   if (want('small')) results.push(await smallResults(ctx, notes))
   if (want('matrix')) results.push(await matrixResults(ctx, notes))
   if (want('cold')) results.push(await coldResults(ctx, notes))
+  if (want('net')) {
+    results.push(...(await networkResults(ctx, { start: a => start(ROOT, a), stop }, notes)))
+  }
 
+  clearInterval(sampler)
+  notes.push(
+    `machine load (1-minute average, every 5 s) during the run: mean ${round(
+      load.reduce((a, b) => a + b, 0) / load.length,
+      1
+    )}, max ${round(Math.max(...load), 1)}, on ${cpus().length} CPUs (the bench itself adds ~1–2)`
+  )
   writeResults(out, results)
   process.stdout.write(`${markdownTable(results)}\n\n${notes.map(n => `- ${n}`).join('\n')}\n`)
   progress(`done in ${elapsedSeconds().toFixed(0)} s; results written to ${out}`)

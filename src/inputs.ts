@@ -45,7 +45,8 @@ export interface Inputs {
   organizationId: string | null
   server: Server
   apiUrl: string
-  concurrency: number
+  /** Part PUTs in flight at once, or 'auto' (grown while throughput grows; see upload/pool.ts). */
+  concurrency: number | 'auto'
   partSize: number
   retries: number
   rateLimit: number
@@ -270,7 +271,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     organizationId,
     server,
     apiUrl,
-    concurrency: integer(get, 'concurrency', 8, 1, 64),
+    concurrency: concurrencyInput(get),
     partSize,
     retries: integer(get, 'retries', 5, 0, 20),
     rateLimit: integer(get, 'rate-limit', SERVERS[server].rateLimit, 1, 100_000),
@@ -419,6 +420,17 @@ function integer(
   if (!value) return fallback
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw new InputError(name, `'${value}' must be a whole number from ${min} to ${max}.`)
+  }
+  return Number(value)
+}
+
+/** `concurrency`: a whole number from 1 to 64, or `auto` (see upload/pool.ts). */
+function concurrencyInput(get: (n: string) => string): number | 'auto' {
+  const value = get('concurrency')
+  if (value.toLowerCase() === 'auto') return 'auto'
+  if (!value) return 8
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 64) {
+    throw new InputError('concurrency', `'${value}' must be auto or a whole number from 1 to 64.`)
   }
   return Number(value)
 }

@@ -21,6 +21,7 @@ import {
 } from './report.js'
 import { DEFAULT_POLICY } from './retry.js'
 import { runUpload } from './upload-mode.js'
+import { connectionsFor } from './upload/pool.js'
 
 /** GitHub sends SIGINT on cancel and SIGTERM ~7.5 s later: roll back within this, then leave. */
 const CANCEL_ROLLBACK_MS = 5000
@@ -67,7 +68,7 @@ export async function run(): Promise<void> {
     } else {
       // S3 gets its own pool: one connection per in-flight part, never the API's credentials.
       s3 = new Agent({
-        connections: inputs.concurrency,
+        connections: connectionsFor(inputs.concurrency),
         keepAliveTimeout: 30_000,
         connectTimeout: 15_000
       })

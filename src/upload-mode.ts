@@ -26,6 +26,7 @@ import { earlierVersions, higherVersions, isNewer } from './replace.js'
 import { checksumsText, emptyReport, type RunReport } from './report.js'
 import type { RetryPolicy } from './retry.js'
 import { planFiles, type Plan } from './upload/plan.js'
+import { createPartPool } from './upload/pool.js'
 import {
   publishFile,
   type Limits,
@@ -53,8 +54,8 @@ export interface UploadDeps {
   tempRoot: string
 }
 
-// Hashing is CPU-bound and this runs on 2-core runners: one file at a time keeps a core free
-// for the uploads of files already hashed.
+// One file hashed at a time: its two hashes (whole file, parts) already take both cores of a
+// runner, on worker threads, while this thread drives the uploads of files already hashed.
 const HASH_CONCURRENCY = 1
 // Files created ahead of their parts getting PUT slots (see UploadContext.admission).
 const FILES_AHEAD = 2
@@ -171,7 +172,7 @@ async function publish(
   const limits: Limits = {
     hash: new Limiter(HASH_CONCURRENCY),
     admission: new Limiter(FILES_AHEAD),
-    pool: new Limiter(inputs.concurrency)
+    pool: createPartPool(inputs.concurrency)
   }
   const options = publishOptions(inputs)
   const settled = await Promise.allSettled(
@@ -211,7 +212,11 @@ async function publishManifest(
   const text = checksumsText(outcomes.map(o => o.result))
   const path = join(scratch, 'checksums-manifest')
   await writeFile(path, text)
-  const limits: Limits = { hash: new Limiter(1), admission: new Limiter(1), pool: new Limiter(1) }
+  const limits: Limits = {
+    hash: new Limiter(1),
+    admission: new Limiter(1),
+    pool: createPartPool(1)
+  }
   const options = publishOptions(inputs)
   const file = {
     path,

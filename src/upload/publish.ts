@@ -15,6 +15,7 @@ import { formatBytes } from '../units.js'
 import { hashFile } from './hash.js'
 import { effectivePartSize, layoutParts } from './parts.js'
 import type { PlannedFile } from './plan.js'
+import type { PartPool } from './pool.js'
 import { uploadFile } from './upload.js'
 
 export interface ProgressSink {
@@ -43,8 +44,8 @@ export interface Limits {
   hash: Limiter
   /** Files created ahead of their parts getting PUT slots (see UploadContext.admission). */
   admission: Limiter
-  /** Part PUTs in flight, across all files. */
-  pool: Limiter
+  /** Part PUTs in flight, across all files (fixed size, or auto). */
+  pool: PartPool
 }
 
 export interface PublishOptions {

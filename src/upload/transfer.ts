@@ -29,6 +29,10 @@ export interface PutOptions {
   timeoutMs: number
   signal?: AbortSignal
   now?: () => number
+  /** Told before each retry (the pool backs off on failures). */
+  onRetry?: () => void
+  /** Read size for the body (see body.ts chunkFor). */
+  chunkBytes?: number
 }
 
 /** Splits a URL into origin and path without decoding or re-encoding any byte of it. */
@@ -63,7 +67,8 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
     if (now() + URL_SAFETY_MS + bytes / WORST_CASE_BYTES_PER_MS >= expiresAt) {
       throw new UrlExpiredError(`the presigned URL of part ${part.number} of ${label} expired`)
     }
-    const source = bytes === 0 ? null : rangeBody(filePath, part.chunk_start, part.chunk_end)
+    const source =
+      bytes === 0 ? null : rangeBody(filePath, part.chunk_start, part.chunk_end, options.chunkBytes)
     try {
       const response = await options.dispatcher.request({
         origin,
@@ -112,10 +117,12 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
         }
         return { retriable: isNetworkError(error) }
       },
-      (error, n, wait) =>
+      (error, n, wait) => {
+        options.onRetry?.()
         options.logger.info(
           `${label}: part ${part.number}: ${describePut(error)}; retry ${n}/${options.retry.retries} in ${(wait / 1000).toFixed(1)} s`
-        ),
+        )
+      },
       ms => delay(ms, options.signal)
     )
   } catch (error) {

@@ -13,7 +13,9 @@ import type { PolarClient } from '../polar/client.js'
 import type { FileRead, FileUpload } from '../polar/types.js'
 import type { RetryPolicy } from '../retry.js'
 import type { FileHashes } from './hash.js'
+import { chunkFor } from './body.js'
 import type { PartRange } from './parts.js'
+import type { PartPool } from './pool.js'
 import { putPart } from './transfer.js'
 
 const MAX_RESTARTS = 1
@@ -21,8 +23,8 @@ const MAX_RESTARTS = 1
 export interface UploadContext {
   client: PolarClient
   s3: Dispatcher
-  /** One pool of part PUTs across all files. */
-  pool: Limiter
+  /** One pool of part PUTs across all files (fixed size, or auto). */
+  pool: PartPool
   /**
    * Files whose parts are not all under way yet. A file is created (and its URLs start to age)
    * only when it gets a place here, and gives it back once every part has a PUT slot: so at
@@ -78,6 +80,7 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
         }))
       })
       ctx.incomplete.delete(created.id)
+      if (ctx.pool.describe) ctx.logger.debug(`${job.name}: ${ctx.pool.describe()}`)
       return done
     } catch (error) {
       admitted()
@@ -154,7 +157,9 @@ async function putParts(
               retry: ctx.retry,
               logger: ctx.logger,
               timeoutMs: ctx.partTimeoutMs,
-              signal: abort.signal
+              signal: abort.signal,
+              onRetry: () => ctx.pool.retried?.(),
+              chunkBytes: chunkFor(ctx.pool.limit)
             }
           )
           ctx.onBytes?.(range.end - range.start)
@@ -163,7 +168,7 @@ async function putParts(
           if (!abort.signal.aborted) abort.abort(error)
           throw error
         }
-      })
+      }, range.end - range.start)
     )
   )
   ctx.cancel?.removeEventListener('abort', onCancel)

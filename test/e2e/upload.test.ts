@@ -76,6 +76,41 @@ describe('upload', () => {
     expect(run.stdout).toMatch(/Uploaded 3 files \(11\.0 MiB\)/)
   })
 
+  test('concurrency: auto uploads every part intact, backs off on S3 throttling, leaks no URL', async () => {
+    const content: Record<string, Buffer> = {
+      'a.bin': randomBytes(23 * MIB + 7),
+      'b.bin': randomBytes(11 * MIB),
+      'c.txt': Buffer.from('small\n')
+    }
+    // Throttled at first: the parts are retried, and auto halves its limit.
+    emu.injectFault({ target: 's3', method: 'PUT', kind: 'status', status: 503, times: 2 })
+    const run = await runAction(
+      {
+        ...base(),
+        files: '*',
+        concurrency: 'auto',
+        'part-size': '5MiB',
+        'if-unchanged': 'upload',
+        replace: 'false'
+      },
+      { workspace: workspace(content), env: { RUNNER_DEBUG: '1' } }
+    )
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const files = run.json<FileOutput[]>('files')
+    expect(files.map(f => f.name)).toEqual(['a.bin', 'b.bin', 'c.txt'])
+    for (const f of files) {
+      expect(emu.fileContent(f.id!)!.equals(content[f.name])).toBe(true)
+      expect(f.sha256).toBe(sha256(content[f.name]))
+    }
+    const puts = emu.log().filter(e => e.target === 's3')
+    expect(puts.filter(e => e.status === 503)).toHaveLength(2)
+    expect(puts.filter(e => e.status === 200)).toHaveLength(5 + 3 + 1)
+    expect(run.stdout).toMatch(/retry 1\/3/)
+    expect(run.stdout).toMatch(/::debug::a\.bin: auto concurrency \d+ \(.*retry→12/)
+    expect(run.everything).not.toMatch(/X-Amz-(Signature|Credential)/i)
+  })
+
   test('a zero-byte file uploads as one empty part', async () => {
     const ws = workspace({ 'empty.bin': '' })
     const run = await runAction({ ...base(), files: 'empty.bin' }, { workspace: ws })

@@ -2,7 +2,9 @@
  * Run the emulator from the shell until SIGINT/SIGTERM:
  *   npx tsx test/emulator/cli.ts [--api-port N] [--s3-port N] [--rate-limit N] [--latency MS]
  *                                [--jitter MS] [--url-expiry S] [--seed-benefit]
- *                                [--github [--github-repo o/n]]
+ *                                [--s3-bandwidth RATE] [--s3-total-bandwidth RATE] [--s3-rtt MS]
+ *                                [--s3-trust-checksums] [--github [--github-repo o/n]]
+ * RATE is bytes per second, with an optional unit: 25M or 25MB = 25,000,000; 8MiB = 8,388,608.
  * Prints POLAR_API_URL=, POLAR_TOKEN=, POLAR_ORGANIZATION_ID=, S3_URL= (and POLAR_BENEFIT_ID=);
  * with --github also GITHUB_API_URL=, GITHUB_TOKEN=, GITHUB_STORAGE_URL=, GITHUB_REPOSITORY=
  * (the GitHub emulator of ./github/, with one private repository, default acme/app).
@@ -20,6 +22,33 @@ function int(name: string, value: string | undefined): number | undefined {
   return n
 }
 
+const RATE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3
+}
+
+/** Bytes per second: `25M`, `25MB`, `25MB/s`, `8MiB`, `1000000`. */
+function rate(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(value.trim())
+  const unit = m ? RATE_UNITS[m[2].toLowerCase()] : undefined
+  if (!m || unit === undefined || !(Number(m[1]) > 0)) {
+    console.error(
+      `--${name} must be a rate such as 25M (bytes per second), got ${JSON.stringify(value)}`
+    )
+    process.exit(2)
+  }
+  return Number(m[1]) * unit
+}
+
 const { values } = parseArgs({
   options: {
     'api-port': { type: 'string' },
@@ -30,7 +59,11 @@ const { values } = parseArgs({
     'url-expiry': { type: 'string' },
     'seed-benefit': { type: 'boolean', default: false },
     github: { type: 'boolean', default: false },
-    'github-repo': { type: 'string', default: 'acme/app' }
+    'github-repo': { type: 'string', default: 'acme/app' },
+    's3-bandwidth': { type: 'string' },
+    's3-total-bandwidth': { type: 'string' },
+    's3-rtt': { type: 'string' },
+    's3-trust-checksums': { type: 'boolean', default: false }
   },
   strict: true
 })
@@ -41,7 +74,11 @@ const emulator = await startEmulator({
   rateLimitPerMinute: int('rate-limit', values['rate-limit']) ?? null,
   apiLatencyMs: int('latency', values.latency),
   apiJitterMs: int('jitter', values.jitter),
-  urlExpirySeconds: int('url-expiry', values['url-expiry'])
+  urlExpirySeconds: int('url-expiry', values['url-expiry']),
+  s3ConnectionBytesPerSec: rate('s3-bandwidth', values['s3-bandwidth']) ?? null,
+  s3TotalBytesPerSec: rate('s3-total-bandwidth', values['s3-total-bandwidth']) ?? null,
+  s3RttMs: int('s3-rtt', values['s3-rtt']),
+  s3TrustChecksums: values['s3-trust-checksums']
 })
 
 const lines = [

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { faultFromJson, pathFromJson } from './faults.js'
 import { readBody, writeReply, type Reply } from './http-util.js'
-import type { Emulator, Hold, SeedBenefit, SeedFile } from './types.js'
+import type { Emulator, Hold, S3NetworkSettings, SeedBenefit, SeedFile } from './types.js'
 
 type Controls = Pick<
   Emulator,
@@ -18,12 +18,13 @@ type Controls = Pick<
   | 'setApiJitter'
   | 'holdRequests'
   | 'clearHolds'
+  | 'setS3Network'
   | 'seedFile'
   | 'seedBenefit'
   | 'createToken'
 >
 
-interface ConfigBody {
+interface ConfigBody extends Partial<S3NetworkSettings> {
   rateLimitPerMinute?: number | null
   apiLatencyMs?: number
   apiJitterMs?: number
@@ -58,6 +59,12 @@ async function route(
       if (c.apiLatencyMs !== undefined) emu.setApiLatency(c.apiLatencyMs)
       if (c.urlExpirySeconds !== undefined) emu.setUrlExpiry(c.urlExpirySeconds)
       if (c.apiJitterMs !== undefined) emu.setApiJitter(c.apiJitterMs)
+      emu.setS3Network({
+        s3ConnectionBytesPerSec: c.s3ConnectionBytesPerSec,
+        s3TotalBytesPerSec: c.s3TotalBytesPerSec,
+        s3RttMs: c.s3RttMs,
+        s3TrustChecksums: c.s3TrustChecksums
+      })
       return { status: 204 }
     }
     case 'POST /_emulator/holds': {

@@ -9,6 +9,7 @@ import { createControl } from './control.js'
 import { Faults } from './faults.js'
 import { Holds } from './holds.js'
 import { RequestLog } from './http-util.js'
+import { Network } from './network.js'
 import { OpenApi } from './openapi.js'
 import { RateLimiter } from './ratelimit.js'
 import { createS3Server } from './server-s3.js'
@@ -21,6 +22,7 @@ export type {
   Fault,
   Hold,
   RequestLogEntry,
+  S3NetworkSettings,
   SeedBenefit,
   SeedFile,
   StoredBenefit,
@@ -68,7 +70,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const openapi = new OpenApi()
   const token = state.createToken({ kind: 'oat' })
 
-  const s3Server = createS3Server({ state, faults, log, config })
+  const network = new Network({
+    connectionBytesPerSec: options.s3ConnectionBytesPerSec ?? null,
+    totalBytesPerSec: options.s3TotalBytesPerSec ?? null,
+    rttMs: options.s3RttMs ?? 0,
+    trustChecksums: options.s3TrustChecksums ?? false
+  })
+  const s3Server = createS3Server({ state, faults, log, config, network })
   const s3Port = await listen(s3Server, host, options.s3Port ?? 0)
   config.s3Url = `http://${urlHost(host)}:${s3Port}`
 
@@ -95,6 +103,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     holdRequests: h => holds.add(h),
     clearHolds: () => holds.clear(),
+    setS3Network: n =>
+      network.set({
+        connectionBytesPerSec: n.s3ConnectionBytesPerSec,
+        totalBytesPerSec: n.s3TotalBytesPerSec,
+        rttMs: n.s3RttMs,
+        trustChecksums: n.s3TrustChecksums
+      }),
+    s3Network: () => {
+      const n = network.get()
+      return {
+        s3ConnectionBytesPerSec: n.connectionBytesPerSec,
+        s3TotalBytesPerSec: n.totalBytesPerSec,
+        s3RttMs: n.rttMs,
+        s3TrustChecksums: n.trustChecksums
+      }
+    },
     injectFault: f => faults.add(f),
     clearFaults: () => faults.clear(),
     log: () => log.all(),

@@ -10,6 +10,22 @@ export interface EmulatorOptions {
   /** Addition: a random extra delay of 0…N ms before and after handling each API request. */
   apiJitterMs?: number
   keepBodies?: boolean
+  /** Addition (network model, network.ts): most body bytes/s per S3 connection; null = off. */
+  s3ConnectionBytesPerSec?: number | null
+  /** Addition: most body bytes/s across all S3 connections; null = off. */
+  s3TotalBytesPerSec?: number | null
+  /** Addition: added to every S3 request (a new connection's first request: twice). */
+  s3RttMs?: number
+  /** Addition, bench only: S3 believes the signed checksums instead of hashing bodies. */
+  s3TrustChecksums?: boolean
+}
+
+/** Addition: the S3 network model's live settings (see network.ts). */
+export interface S3NetworkSettings {
+  s3ConnectionBytesPerSec: number | null
+  s3TotalBytesPerSec: number | null
+  s3RttMs: number
+  s3TrustChecksums: boolean
 }
 
 export interface Emulator {
@@ -27,6 +43,9 @@ export interface Emulator {
   holdRequests(h: Hold): void
   /** Addition: release every held request and forget pending holds. */
   clearHolds(): void
+  /** Addition: change some of the S3 network model's settings, live. */
+  setS3Network(n: Partial<S3NetworkSettings>): void
+  s3Network(): S3NetworkSettings
   injectFault(f: Fault): void
   clearFaults(): void
   log(): RequestLogEntry[]

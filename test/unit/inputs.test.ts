@@ -40,6 +40,14 @@ describe('parseInputs', () => {
     })
   })
 
+  test('concurrency: auto (any case) or 1–64', () => {
+    const c = (v: string) => parseInputs(reader({ ...base, concurrency: v }), env).concurrency
+    expect(c('auto')).toBe('auto')
+    expect(c(' AUTO ')).toBe('auto')
+    expect(c('1')).toBe(1)
+    expect(c('64')).toBe(64)
+  })
+
   test('sandbox changes the URL and the pace', () => {
     const i = parseInputs(reader({ ...base, server: 'sandbox' }), env)
     expect(i.apiUrl).toBe('https://sandbox-api.polar.sh')
@@ -78,7 +86,9 @@ describe('parseInputs', () => {
     [{ 'organization-id': 'nope', token: 'polar_pat_x' }, 'organization-id', /not a UUID/],
     [{ 'part-size': '3MiB' }, 'part-size', /5MiB to 5GiB/],
     [{ 'part-size': 'big' }, 'part-size', /not a size/],
-    [{ concurrency: '0' }, 'concurrency', /whole number from 1/],
+    [{ concurrency: '0' }, 'concurrency', /auto or a whole number from 1 to 64/],
+    [{ concurrency: '65' }, 'concurrency', /auto or a whole number from 1 to 64/],
+    [{ concurrency: 'fast' }, 'concurrency', /auto or a whole number/],
     [{ retries: 'many' }, 'retries', /whole number/],
     [{ 'api-url': 'http://api.example.com' }, 'api-url', /https/],
     [{ 'api-url': 'not a url' }, 'api-url', /not a URL/],

@@ -12,7 +12,7 @@ import { hashFile, WORKER_THRESHOLD } from '../../src/upload/hash.js'
 import { renderName, splitName } from '../../src/upload/names.js'
 import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
 import { splitUrl } from '../../src/upload/transfer.js'
-import { rangeBody } from '../../src/upload/body.js'
+import { chunkFor, MAX_CHUNK, MIN_CHUNK, RING, rangeBody } from '../../src/upload/body.js'
 import { tempDir } from '../support/temp.js'
 
 const MIB = 1024 * 1024
@@ -287,19 +287,33 @@ describe('error bodies never reach a message raw', () => {
 })
 
 describe('hashFile above the worker threshold', () => {
-  test('the worker-thread whole-file hash equals an independent one', async () => {
+  const sha = (b: Buffer, enc: 'hex' | 'base64') => createHash('sha256').update(b).digest(enc)
+
+  test('the worker threads’ whole-file and part hashes equal independent ones, file after file', async () => {
     const dir = tempDir('hash-')
-    const file = join(dir, 'big.bin')
-    const data = randomBytes(WORKER_THRESHOLD + 5 * MIB + 7)
-    writeFileSync(file, data)
-    const parts = layoutParts(data.length, 16 * MIB)
-    const h = await hashFile(file, data.length, parts)
-    expect(h.sha256Hex).toBe(createHash('sha256').update(data).digest('hex'))
-    expect(h.partSha256Base64[parts.length - 1]).toBe(
-      createHash('sha256')
-        .update(data.subarray(parts[parts.length - 1].start))
-        .digest('base64')
-    )
+    for (const extra of [5 * MIB + 7, 16 * MIB]) {
+      const file = join(dir, `big-${extra}.bin`)
+      const data = randomBytes(WORKER_THRESHOLD + extra)
+      writeFileSync(file, data)
+      const parts = layoutParts(data.length, 16 * MIB)
+      const h = await hashFile(file, data.length, parts)
+      expect(h.sha256Hex).toBe(sha(data, 'hex'))
+      expect(h.sha256Base64).toBe(sha(data, 'base64'))
+      expect(h.partSha256Base64).toEqual(
+        parts.map(p => sha(data.subarray(p.start, p.end), 'base64'))
+      )
+    }
+  })
+
+  test('a file shorter than planned, or gone, is a planning error', async () => {
+    const dir = tempDir('hash-')
+    const file = join(dir, 'short.bin')
+    writeFileSync(file, randomBytes(WORKER_THRESHOLD))
+    const size = WORKER_THRESHOLD + MIB
+    await expect(hashFile(file, size, layoutParts(size, 16 * MIB))).rejects.toThrow(/changed while/)
+    await expect(
+      hashFile(join(dir, 'gone.bin'), size, layoutParts(size, 16 * MIB))
+    ).rejects.toThrow(/gone\.bin: ENOENT/)
   })
 })
 
@@ -324,16 +338,16 @@ describe('rangeBody', () => {
       createHash('sha256').update(data.subarray(start, end)).digest('hex')
     )
   })
-  test('buffers come round every 4 chunks, and a ring is shared only after release', async () => {
+  test('buffers come round every RING chunks, and a ring is shared only after release', async () => {
     const dir = tempDir('body-')
     const file = join(dir, 'f.bin')
     writeFileSync(file, randomBytes(2 * MIB))
     const first = rangeBody(file, 0, 2 * MIB)
     const buffers: ArrayBufferLike[] = []
     for await (const chunk of first.body) buffers.push(chunk.buffer)
-    expect(buffers).toHaveLength(8) // 256 KiB chunks
-    expect(buffers[4]).toBe(buffers[0])
-    expect(new Set(buffers.slice(0, 4)).size).toBe(4)
+    expect(buffers).toHaveLength((2 * MIB) / MIN_CHUNK)
+    expect(buffers[RING]).toBe(buffers[0])
+    expect(new Set(buffers.slice(0, RING)).size).toBe(RING)
     const meanwhile = rangeBody(file, 0, MIB) // before release: its own ring
     const next = async (b: ReturnType<typeof rangeBody>) => {
       const it = b.body[Symbol.asyncIterator]()
@@ -346,6 +360,34 @@ describe('rangeBody', () => {
     first.release()
     const later = rangeBody(file, 0, MIB) // after release: the first ring again
     expect(await next(later)).toBe(buffers[0])
+  })
+  test('chunk sizes follow the parts in flight: ≤ 8 MiB of rings up to 32, 16 MiB at 64', () => {
+    expect(chunkFor(1)).toBe(MAX_CHUNK)
+    expect(chunkFor(8)).toBe(512 * 1024)
+    expect(chunkFor(16)).toBe(256 * 1024)
+    expect(chunkFor(32)).toBe(MIN_CHUNK)
+    for (const n of [1, 3, 8, 12, 16, 24, 32]) {
+      expect(n * RING * chunkFor(n)).toBeLessThanOrEqual(8 * MIB)
+    }
+    expect(64 * RING * chunkFor(64)).toBe(16 * MIB)
+  })
+  test('rings of another chunk size are not reused', async () => {
+    const dir = tempDir('body-')
+    const file = join(dir, 'f.bin')
+    writeFileSync(file, randomBytes(MIB))
+    const firstChunk = async (b: ReturnType<typeof rangeBody>) => {
+      const it = b.body[Symbol.asyncIterator]()
+      const chunk = (await it.next()).value as Buffer
+      await it.return?.(undefined)
+      b.release()
+      return chunk
+    }
+    const big = await firstChunk(rangeBody(file, 0, MIB, MAX_CHUNK))
+    expect(big.length).toBe(MAX_CHUNK)
+    const small = await firstChunk(rangeBody(file, 0, MIB, MIN_CHUNK))
+    expect(small.length).toBe(MIN_CHUNK)
+    expect(small.buffer).not.toBe(big.buffer)
+    expect((await firstChunk(rangeBody(file, 0, MIB, MIN_CHUNK))).buffer).toBe(small.buffer)
   })
   test('a file that shrank is an error, not a short body', async () => {
     const dir = tempDir('body-')
