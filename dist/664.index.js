@@ -29,6 +29,8 @@ var src_retry = __webpack_require__(9809);
 var units = __webpack_require__(1996);
 // EXTERNAL MODULE: ./src/upload/names.ts
 var names = __webpack_require__(6361);
+// EXTERNAL MODULE: ./src/upload/parts.ts
+var upload_parts = __webpack_require__(3603);
 // EXTERNAL MODULE: ./src/upload/plan.ts + 11 modules
 var plan = __webpack_require__(536);
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 22 modules
@@ -245,12 +247,12 @@ function describe(error) {
 }
 
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:stream/promises"
 var external_node_stream_promises_ = __webpack_require__(6466);
+// EXTERNAL MODULE: ./src/upload/hash.ts
+var hash = __webpack_require__(8761);
 // EXTERNAL MODULE: ./node_modules/minimatch/dist/esm/index.js + 7 modules
 var esm = __webpack_require__(3581);
 ;// CONCATENATED MODULE: ./src/github/select.ts
@@ -301,32 +303,40 @@ function digestHex(digest) {
 
 
 
-async function downloadAsset(asset, dir, deps) {
+/** `parts`: how the file will be cut for its upload (its part hashes are computed on the way). */
+async function downloadAsset(asset, dir, parts, deps) {
     const path = (0,external_node_path_.join)(dir, String(asset.id)); // not the name: nothing of it reaches a path
     const expected = digestHex(asset.digest);
     const attempt = async () => {
         const source = await deps.github.open(asset);
-        const hash = (0,external_node_crypto_.createHash)('sha256');
-        let bytes = 0;
+        const hasher = new hash/* StreamHasher */.YQ(parts);
         const count = new external_node_stream_.Transform({
             transform(chunk, _encoding, done) {
-                bytes += chunk.length;
                 // More than GitHub said: an error page or the wrong object; stop reading it.
-                if (bytes > asset.size)
-                    return done(tooLong(asset, bytes));
-                hash.update(chunk);
+                if (hasher.bytes + chunk.length > asset.size) {
+                    return done(tooLong(asset, hasher.bytes + chunk.length));
+                }
+                hasher.update(chunk);
                 done(null, chunk);
             }
         });
         await (0,external_node_stream_promises_.pipeline)(source, count, (0,external_node_fs_.createWriteStream)(path), { signal: deps.cancel });
-        if (bytes !== asset.size)
-            throw tooLong(asset, bytes);
-        const sha256Hex = hash.digest('hex');
+        if (hasher.bytes !== asset.size)
+            throw tooLong(asset, hasher.bytes);
+        const { whole, partDigests } = hasher.digest();
+        const sha256Hex = whole.toString('hex');
         if (expected && sha256Hex !== expected) {
             throw new errors/* AssetMismatchError */.Fn(asset.name, 'digest', `Release asset ${asset.name}: its SHA-256 (${sha256Hex}) is not the digest GitHub gives ` +
                 `for it (${expected}). Nothing was published; check the release's asset.`);
         }
-        return { path, sha256Hex };
+        return {
+            path,
+            hashes: {
+                sha256Hex,
+                sha256Base64: whole.toString('base64'),
+                partSha256Base64: partDigests
+            }
+        };
     };
     return (0,src_retry/* withRetry */.bD)(attempt, deps.retry, error => {
         if (deps.cancel?.aborted)
@@ -357,6 +367,7 @@ function tooLong(asset, bytes) {
  * and verifies the rest. All of it happens before the first Polar write. Loaded only when
  * `release` is set, so a plain upload never loads Octokit.
  */
+
 
 
 
@@ -403,7 +414,7 @@ async function planRelease(inputs, deps) {
         const needed = files.filter(f => !(f.sha256 &&
             (inputs.dryRun || (reuse && (0,replace/* findUnchanged */.pb)(f.name, f.sha256, existing, inputs.version)))));
         if (needed.length)
-            await download(github, needed, selection.chosen, deps);
+            await download(github, needed, selection.chosen, inputs.partSize, deps);
         return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage };
     }
     finally {
@@ -486,15 +497,20 @@ async function planAssets(assets, inputs) {
     return files;
 }
 /** Downloads `needed` (a bounded pool), each verified; every failure is reported together. */
-async function download(github, needed, assets, deps) {
+async function download(github, needed, assets, partSize, deps) {
     const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)(deps.tempRoot, 'polar-release-'));
     const total = needed.reduce((sum, f) => sum + f.size, 0);
     deps.logger.info(`Downloading ${needed.length} release asset(s), ${(0,units/* formatBytes */.z3)(total)}.`);
     const byName = new Map(assets.map(a => [a.name, a]));
     const results = await (0,limiter/* mapSettled */.A)(needed, DOWNLOAD_CONCURRENCY, async (file) => {
-        const got = await downloadAsset(byName.get(file.relativePath), dir, { ...deps, github });
+        const parts = (0,upload_parts/* layoutParts */.db)(file.size, (0,upload_parts/* effectivePartSize */.MG)(file.size, partSize));
+        const got = await downloadAsset(byName.get(file.relativePath), dir, parts, {
+            ...deps,
+            github
+        });
         file.path = got.path;
-        file.sha256 = got.sha256Hex;
+        file.sha256 = got.hashes.sha256Hex;
+        file.hashes = got.hashes;
     });
     const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`${needed[i].relativePath}: ${(0,errors/* errorMessage */.gJ)(r.reason)}`] : []);
     if (failed.length) {

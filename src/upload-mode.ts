@@ -83,9 +83,11 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   const report = emptyReport('upload', inputs.dryRun)
   const scratch = await mkdtemp(join(deps.tempRoot, 'polar-files-'))
   try {
-    const prepared = await prepare(inputs, deps, report, scratch)
-    if (prepared.plan.files.length === 0) return report
-    const outcomes = await publish(inputs, deps, prepared, report)
+    const { plan, reads } = await prepare(inputs, deps, report, scratch)
+    if (plan.files.length === 0) return report
+    // Hashing (seconds per GiB) starts at once; the reads finish meanwhile, before any write.
+    const outcomes = await publish(inputs, deps, plan, reads, report)
+    const prepared: Prepared = { plan, ...(await reads) }
     if (inputs.checksumsManifest) {
       outcomes.push(await publishManifest(inputs, deps, prepared, outcomes, report, scratch))
     }
@@ -101,13 +103,20 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
   }
 }
 
-/** The local plan first (a bad path must not show up as an API error), then the reads. */
+/** What the planning reads found (the file listing, the benefits). */
+type Reads = Omit<Prepared, 'plan'>
+
+/**
+ * The local plan first (a bad path must not show up as an API error), then the reads, started
+ * here and awaited by every file before its first write: every planning check still comes
+ * before any write, and the hash pass need not wait for them.
+ */
 async function prepare(
   inputs: Inputs,
   deps: UploadDeps,
   report: RunReport,
   scratch: string
-): Promise<Prepared> {
+): Promise<{ plan: Plan; reads: Promise<Reads> }> {
   const { client, logger } = deps
   // The file list is a read every later step needs: start it while the disk is scanned.
   const needExisting =
@@ -155,29 +164,46 @@ async function prepare(
     else logger.info(plan.unmatchedMessage)
   }
   report.hiddenSkipped = plan.hiddenSkipped
-  const existing = plan.files.length > 0 ? await listing : []
-  const targets = plan.files.length > 0 ? await readTargetBenefits(client, inputs.benefitIds) : []
-  const allBenefits =
-    plan.files.length > 0 && inputs.replace ? await readAllBenefits(client, 'replace') : []
-  return { plan, existing, targets, allBenefits, catalog: new Catalog(client, existing) }
+  const read = async (): Promise<Reads> => {
+    const existing = await listing
+    const targets = await readTargetBenefits(client, inputs.benefitIds)
+    const allBenefits = inputs.replace ? await readAllBenefits(client, 'replace') : []
+    return { existing, targets, allBenefits, catalog: new Catalog(client, existing) }
+  }
+  const reads = plan.files.length > 0 ? read() : new Promise<Reads>(() => undefined)
+  reads.catch(() => undefined) // observed by publish
+  return { plan, reads }
 }
 
-/** Hash, then upload or reuse, every file; one file's failure does not stop the others. */
+/**
+ * Hash, then upload or reuse, every file; one file's failure does not stop the others. A failed
+ * planning read fails the run as itself, at once (no file has written anything by then).
+ */
 async function publish(
   inputs: Inputs,
   deps: UploadDeps,
-  { plan, existing }: Prepared,
+  plan: Plan,
+  reads: Promise<Reads>,
   report: RunReport
 ): Promise<Outcome[]> {
+  const existing = reads.then(r => r.existing)
+  existing.catch(() => undefined) // a file cancelled before it awaits this must not crash the run
+  // A failed read ends the run: no file starts hashing after it.
+  const readFailed = new AbortController()
+  reads.catch(() => readFailed.abort())
+  const cancel = deps.cancel ? AbortSignal.any([deps.cancel, readFailed.signal]) : readFailed.signal
   const limits: Limits = {
     hash: new Limiter(HASH_CONCURRENCY),
     admission: new Limiter(FILES_AHEAD),
     pool: createPartPool(inputs.concurrency)
   }
   const options = publishOptions(inputs)
-  const settled = await Promise.allSettled(
-    plan.files.map(file => publishFile(file, options, existing, limits, deps))
-  )
+  const settled = await Promise.race([
+    Promise.allSettled(
+      plan.files.map(file => publishFile(file, options, existing, limits, { ...deps, cancel }))
+    ),
+    reads.then(() => new Promise<never>(() => undefined))
+  ])
   const outcomes: Outcome[] = []
   const failed: { subject: string; error: unknown }[] = []
   settled.forEach((s, i) => {
@@ -227,7 +253,7 @@ async function publishManifest(
   }
   report.manifest = name
   try {
-    const outcome = await publishFile(file, options, existing, limits, deps)
+    const outcome = await publishFile(file, options, Promise.resolve(existing), limits, deps)
     report.files.push(outcome.result)
     return outcome
   } catch (error) {

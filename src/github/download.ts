@@ -5,7 +5,6 @@
  * connection or a corrupted asset never reaches Polar. A failed attempt asks the API again
  * (storage URLs are short-lived).
  */
-import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { Transform } from 'node:stream'
@@ -13,12 +12,15 @@ import { pipeline } from 'node:stream/promises'
 import { AssetMismatchError } from '../errors.js'
 import { describeError, type Logger } from '../log.js'
 import { delay, isNetworkError, withRetry, type RetryPolicy } from '../retry.js'
+import { StreamHasher, type FileHashes } from '../upload/hash.js'
+import type { PartRange } from '../upload/parts.js'
 import { StorageStatus, type GitHubReleases } from './client.js'
 import { digestHex, type Asset } from './select.js'
 
 export interface Downloaded {
   path: string
-  sha256Hex: string
+  /** Whole-file and per-part SHA-256, computed as the bytes arrived: no second pass. */
+  hashes: FileHashes
 }
 
 export interface DownloadDeps {
@@ -28,29 +30,32 @@ export interface DownloadDeps {
   cancel?: AbortSignal
 }
 
+/** `parts`: how the file will be cut for its upload (its part hashes are computed on the way). */
 export async function downloadAsset(
   asset: Asset,
   dir: string,
+  parts: PartRange[],
   deps: DownloadDeps
 ): Promise<Downloaded> {
   const path = join(dir, String(asset.id)) // not the name: nothing of it reaches a path
   const expected = digestHex(asset.digest)
   const attempt = async (): Promise<Downloaded> => {
     const source = await deps.github.open(asset)
-    const hash = createHash('sha256')
-    let bytes = 0
+    const hasher = new StreamHasher(parts)
     const count = new Transform({
       transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length
         // More than GitHub said: an error page or the wrong object; stop reading it.
-        if (bytes > asset.size) return done(tooLong(asset, bytes))
-        hash.update(chunk)
+        if (hasher.bytes + chunk.length > asset.size) {
+          return done(tooLong(asset, hasher.bytes + chunk.length))
+        }
+        hasher.update(chunk)
         done(null, chunk)
       }
     })
     await pipeline(source, count, createWriteStream(path), { signal: deps.cancel })
-    if (bytes !== asset.size) throw tooLong(asset, bytes)
-    const sha256Hex = hash.digest('hex')
+    if (hasher.bytes !== asset.size) throw tooLong(asset, hasher.bytes)
+    const { whole, partDigests } = hasher.digest()
+    const sha256Hex = whole.toString('hex')
     if (expected && sha256Hex !== expected) {
       throw new AssetMismatchError(
         asset.name,
@@ -59,7 +64,14 @@ export async function downloadAsset(
           `for it (${expected}). Nothing was published; check the release's asset.`
       )
     }
-    return { path, sha256Hex }
+    return {
+      path,
+      hashes: {
+        sha256Hex,
+        sha256Base64: whole.toString('base64'),
+        partSha256Base64: partDigests
+      }
+    }
   }
   return withRetry(
     attempt,

@@ -16,6 +16,7 @@ import { findUnchanged } from '../replace.js'
 import { delay, type RetryPolicy } from '../retry.js'
 import { formatBytes } from '../units.js'
 import { nameProblem, renderName } from '../upload/names.js'
+import { effectivePartSize, layoutParts } from '../upload/parts.js'
 import { mimeTypeOf, type Plan, type PlannedFile } from '../upload/plan.js'
 import { GitHubReleases } from './client.js'
 import { downloadAsset } from './download.js'
@@ -73,7 +74,7 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
           (inputs.dryRun || (reuse && findUnchanged(f.name, f.sha256, existing, inputs.version)))
         )
     )
-    if (needed.length) await download(github, needed, selection.chosen, deps)
+    if (needed.length) await download(github, needed, selection.chosen, inputs.partSize, deps)
     return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage }
   } finally {
     await github.close()
@@ -174,6 +175,7 @@ async function download(
   github: GitHubReleases,
   needed: PlannedFile[],
   assets: Asset[],
+  partSize: number,
   deps: ReleaseSourceDeps
 ): Promise<void> {
   const dir = await mkdtemp(join(deps.tempRoot, 'polar-release-'))
@@ -181,9 +183,14 @@ async function download(
   deps.logger.info(`Downloading ${needed.length} release asset(s), ${formatBytes(total)}.`)
   const byName = new Map(assets.map(a => [a.name, a]))
   const results = await mapSettled(needed, DOWNLOAD_CONCURRENCY, async file => {
-    const got = await downloadAsset(byName.get(file.relativePath)!, dir, { ...deps, github })
+    const parts = layoutParts(file.size, effectivePartSize(file.size, partSize))
+    const got = await downloadAsset(byName.get(file.relativePath)!, dir, parts, {
+      ...deps,
+      github
+    })
     file.path = got.path
-    file.sha256 = got.sha256Hex
+    file.sha256 = got.hashes.sha256Hex
+    file.hashes = got.hashes
   })
   const failed = results.flatMap((r, i) =>
     r.status === 'rejected' ? [`${needed[i].relativePath}: ${errorMessage(r.reason)}`] : []

@@ -202,42 +202,63 @@ export async function hashFile(
 }
 
 /** Both hashes on this thread, in one read (small files). */
+/**
+ * The whole-file and per-part SHA-256 of bytes fed in order: for small files here, and for a
+ * release asset while it downloads (so it needs no second pass over the disk).
+ */
+export class StreamHasher {
+  private readonly whole = createHash('sha256')
+  private part: Hash = createHash('sha256')
+  private readonly partDigests: string[] = []
+  private index = 0
+  /** Bytes fed so far. */
+  bytes = 0
+
+  constructor(private readonly parts: PartRange[]) {}
+
+  update(chunk: Buffer): void {
+    this.whole.update(chunk)
+    let at = 0
+    while (at < chunk.length) {
+      // The last part takes whatever remains, so a file that grew is caught by the size check.
+      const { parts, index } = this
+      const partEnd = index < parts.length - 1 ? parts[index].end : Infinity
+      const take = Math.min(chunk.length - at, partEnd - this.bytes)
+      this.part.update(take === chunk.length ? chunk : chunk.subarray(at, at + take))
+      at += take
+      this.bytes += take
+      if (this.bytes === partEnd) {
+        this.partDigests.push(this.part.digest('base64'))
+        this.part = createHash('sha256')
+        this.index++
+      }
+    }
+  }
+
+  digest(): { whole: Buffer; partDigests: string[]; bytes: number } {
+    return {
+      whole: this.whole.digest(),
+      partDigests: [...this.partDigests, this.part.digest('base64')],
+      bytes: this.bytes
+    }
+  }
+}
+
 async function hashHere(
   filePath: string,
   parts: PartRange[]
 ): Promise<{ whole: Buffer; partDigests: string[]; bytes: number }> {
-  const whole = createHash('sha256')
-  const partDigests: string[] = []
-  let index = 0
-  let part: Hash = createHash('sha256')
-  let offset = 0
-
+  const hasher = new StreamHasher(parts)
   const handle = await open(filePath, 'r')
   try {
     const buffer = Buffer.allocUnsafe(READ_CHUNK)
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset)
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, hasher.bytes)
       if (bytesRead === 0) break
-      const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead)
-      whole.update(chunk)
-      let at = 0
-      while (at < chunk.length) {
-        // The last part takes whatever remains, so a file that grew is caught by the size check.
-        const partEnd = index < parts.length - 1 ? parts[index].end : Infinity
-        const take = Math.min(chunk.length - at, partEnd - offset)
-        part.update(take === chunk.length ? chunk : chunk.subarray(at, at + take))
-        at += take
-        offset += take
-        if (offset === partEnd) {
-          partDigests.push(part.digest('base64'))
-          part = createHash('sha256')
-          index++
-        }
-      }
+      hasher.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead))
     }
   } finally {
     await handle.close()
   }
-  partDigests.push(part.digest('base64'))
-  return { whole: whole.digest(), partDigests, bytes: offset }
+  return hasher.digest()
 }

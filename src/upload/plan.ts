@@ -9,6 +9,7 @@ import { braceExpand } from 'minimatch'
 import { open, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { errorMessage, InputError, PlanError } from '../errors.js'
+import type { FileHashes } from './hash.js'
 import { nameProblem, renderName } from './names.js'
 import { tooLarge } from './parts.js'
 
@@ -22,6 +23,8 @@ export interface PlannedFile {
   mimeType: string
   /** The content's SHA-256 when known before hashing (GitHub's digest of a release asset). */
   sha256?: string
+  /** Every hash the upload needs, when computed already (a release asset, as it downloaded). */
+  hashes?: FileHashes
 }
 
 /** The MIME type Polar gets: by the file name, then its path. */

@@ -63,10 +63,14 @@ export interface Outcome {
   relabel?: string
 }
 
+/**
+ * `existing` is the run's file listing, promised: the planning reads finish while the file
+ * hashes, and are awaited before the reuse decision and the first write.
+ */
 export async function publishFile(
   file: PlannedFile,
   options: PublishOptions,
-  existing: FileRead[],
+  existing: Promise<FileRead[]>,
   limits: Limits,
   deps: PublishDeps
 ): Promise<Outcome> {
@@ -87,7 +91,7 @@ export async function publishFile(
     const known =
       file.sha256 &&
       options.reuseUnchanged &&
-      findUnchanged(file.name, file.sha256, existing, options.version)
+      findUnchanged(file.name, file.sha256, await existing, options.version)
     if (known) {
       lines.push(
         `size: ${formatBytes(file.size)}`,
@@ -108,16 +112,19 @@ export async function publishFile(
         createdAt: null
       }
     }
-    const hashes = await limits.hash.run(() => {
-      throwIfCancelled(deps.cancel)
-      return hashFile(file.path, file.size, parts)
-    })
+    const hashes =
+      file.hashes ??
+      (await limits.hash.run(() => {
+        throwIfCancelled(deps.cancel)
+        return hashFile(file.path, file.size, parts)
+      }))
     lines.push(
       `size: ${formatBytes(file.size)} (${file.size} bytes), ${parts.length} part(s) of ≤ ${formatBytes(partSize)}`,
       `sha256: ${hashes.sha256Hex}`
     )
+    const listing = await existing // every planning check done: from here on it may write
     const reuse = options.reuseUnchanged
-      ? findUnchanged(file.name, hashes.sha256Hex, existing, options.version)
+      ? findUnchanged(file.name, hashes.sha256Hex, listing, options.version)
       : undefined
     if (reuse) return reused(base(hashes.sha256Hex), reuse, options, lines)
     if (options.dryRun) {
