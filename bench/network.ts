@@ -14,6 +14,8 @@
  *                 the upload's throughput (create → complete; hashing excluded) vs that cap
  *   auto_N        concurrency auto vs 8 on the loopback e2e setting (hashing emulator)
  *   wan_N_auto    (no target) concurrency auto on the wan network vs wan_N
+ *   multi_CxS_wan (no target) the C files on the wan network vs wan_N: with uploads bound by
+ *                 the network rather than the cores, the later files' hashing hides
  */
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -106,7 +108,7 @@ export async function networkResults(
   }
   try {
     const rows = [
-      ...(await wanRows(ctx, deps, one, notes)),
+      ...(await wanRows(ctx, deps, one, many, notes)),
       ...(await multiRows(ctx, deps, one, many, notes))
     ]
     rmSync(many.dir, { recursive: true, force: true })
@@ -135,14 +137,17 @@ async function wanRows(
   ctx: Ctx,
   deps: NetworkDeps,
   ws: Workspace,
+  many: Workspace,
   notes: string[]
 ): Promise<Result[]> {
   const { net } = ctx.cfg
   const label = `wan_${sizeLabel(net.size)}`
+  const multiLabel = `multi_${net.multiCount}x${sizeLabel(net.multiSize)}_wan`
   const emu = await deps.start(wanFlags(ctx))
   const hash: number[] = []
   const fixed: { ms: number; phases: Phases }[] = []
   const auto: { ms: number; phases: Phases }[] = []
+  const multi: number[] = []
   try {
     for (let i = 0; i < net.runs; i++) {
       hash.push(await opensslMs(join(ws.dir, ws.file)))
@@ -154,6 +159,9 @@ async function wanRows(
       const b = await measured(ctx, emu, ws, { concurrency: 'auto' })
       auto.push(b)
       progress(`${label}_auto run ${i + 1}: ${s(b.ms)} s (peak ${b.phases.peakPuts} PUTs)`)
+      const c = await uploadRun(ctx, emu, many, { concurrency: String(net.wanConcurrency) })
+      multi.push(c.ms)
+      progress(`${multiLabel} run ${i + 1}: ${s(c.ms)} s`)
     }
   } finally {
     await deps.stop(emu)
@@ -172,7 +180,9 @@ async function wanRows(
       `(${list(hash.map(h => h / 1000))} s, median ${round(hashS, 2)}) + ` +
       `${round(net.size / 1e6, 1)} MB ÷ (${streams} × ${net.connectionBytesPerSec / 1e6} MB/s) = ${round(idealS, 2)} s`,
     `${label}_auto: the same network with concurrency auto: runs ${list(auto.map(r => r.ms / 1000))} s; ` +
-      `peak PUTs in flight ${auto.map(r => r.phases.peakPuts).join(', ')}`
+      `peak PUTs in flight ${auto.map(r => r.phases.peakPuts).join(', ')}`,
+    `${multiLabel}: the ${net.multiCount} files of ${sizeLabel(net.multiSize)} on the same network, ` +
+      `concurrency ${net.wanConcurrency}: runs ${list(multi.map(ms => ms / 1000))} s`
   )
   return [
     {
@@ -190,6 +200,13 @@ async function wanRows(
       unit: 's',
       baseline: value,
       ratio: round(autoS / value, 2)
+    },
+    {
+      name: multiLabel,
+      value: s(median(multi)),
+      unit: 's',
+      baseline: value,
+      ratio: round(median(multi) / 1000 / value, 2)
     }
   ]
 }
