@@ -305,6 +305,37 @@ describe('hashFile above the worker threshold', () => {
     }
   })
 
+  test('files hashed at once by the threads each get their own digests', async () => {
+    const dir = tempDir('hash-')
+    const files = [0, 1, 2].map(i => {
+      const file = join(dir, `at-once-${i}.bin`)
+      const data = randomBytes(WORKER_THRESHOLD + i * 3 * MIB + 1)
+      writeFileSync(file, data)
+      return { file, data, parts: layoutParts(data.length, 5 * MIB) }
+    })
+    const hashes = await Promise.all(files.map(f => hashFile(f.file, f.data.length, f.parts)))
+    for (const [i, { data, parts }] of files.entries()) {
+      expect(hashes[i].sha256Hex).toBe(sha(data, 'hex'))
+      expect(hashes[i].partSha256Base64).toEqual(
+        parts.map(p => sha(data.subarray(p.start, p.end), 'base64'))
+      )
+    }
+  })
+
+  test('after a failed read the threads go on hashing correctly', async () => {
+    const dir = tempDir('hash-')
+    const file = join(dir, 'after.bin')
+    const data = randomBytes(WORKER_THRESHOLD + 1)
+    writeFileSync(file, data)
+    const parts = layoutParts(data.length, 16 * MIB)
+    const [gone, ok] = await Promise.allSettled([
+      hashFile(join(dir, 'gone.bin'), data.length, parts),
+      hashFile(file, data.length, parts)
+    ])
+    expect(gone.status).toBe('rejected')
+    expect(ok.status === 'fulfilled' && ok.value.sha256Hex).toBe(sha(data, 'hex'))
+  })
+
   test('a file shorter than planned, or gone, is a planning error', async () => {
     const dir = tempDir('hash-')
     const file = join(dir, 'short.bin')
