@@ -198,12 +198,19 @@ async function publish(
     pool: createPartPool(inputs.concurrency)
   }
   const options = publishOptions(inputs)
+  const files = Promise.allSettled(
+    plan.files.map(file => publishFile(file, options, existing, limits, { ...deps, cancel }))
+  )
   const settled = await Promise.race([
-    Promise.allSettled(
-      plan.files.map(file => publishFile(file, options, existing, limits, { ...deps, cancel }))
-    ),
+    files,
     reads.then(() => new Promise<never>(() => undefined))
-  ])
+  ]).catch(async (error: unknown) => {
+    await files // stopped by readFailed: their log groups come before the run's error
+    throw error
+  })
+  // A file that failed before the reads ended (e.g. it changed while hashed) must not hide a
+  // failed read (a 401 says more): the reads settle first, and their error wins.
+  if (settled.some(s => s.status === 'rejected')) await reads
   const outcomes: Outcome[] = []
   const failed: { subject: string; error: unknown }[] = []
   settled.forEach((s, i) => {

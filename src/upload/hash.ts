@@ -12,7 +12,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
-import { PlanError } from '../errors.js'
+import { CancelledError, PlanError, throwIfCancelled } from '../errors.js'
 import type { PartRange } from './parts.js'
 
 export interface FileHashes {
@@ -127,6 +127,16 @@ class HashThread {
     return worker
   }
 
+  /** Stops the thread mid-job (a read of gigabytes cannot be interrupted otherwise). */
+  abort(error: Error): void {
+    const worker = this.worker
+    if (!worker) return
+    this.worker = null
+    for (const job of this.jobs.values()) job.reject(error)
+    this.jobs.clear()
+    void worker.terminate()
+  }
+
   /** Stops the thread if it has nothing to do. */
   stopIfIdle(): void {
     const worker = this.worker
@@ -159,15 +169,26 @@ async function onThreads<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * `cancel`: when it fires, the hashing threads are stopped at once (with every file they were
+ * hashing): a cancelled job, or a run whose planning reads failed, must not wait for gigabytes.
+ */
 export async function hashFile(
   filePath: string,
   size: number,
-  parts: PartRange[]
+  parts: PartRange[],
+  cancel?: AbortSignal
 ): Promise<FileHashes> {
   let whole: { digest: Buffer; bytes: number }
   let partDigests: string[]
   let partBytes: number
   if (size >= WORKER_THRESHOLD) {
+    throwIfCancelled(cancel)
+    const stop = () => {
+      wholeThread.abort(new CancelledError())
+      partsThread.abort(new CancelledError())
+    }
+    cancel?.addEventListener('abort', stop)
     const [w, p] = await onThreads(() =>
       Promise.all([
         wholeThread.run(filePath, null),
@@ -176,9 +197,12 @@ export async function hashFile(
           parts.map(r => r.end)
         )
       ])
-    ).catch((error: Error) => {
-      throw new PlanError(`${filePath}: ${error.message}`)
-    })
+    )
+      .catch((error: Error) => {
+        if (error instanceof CancelledError) throw error
+        throw new PlanError(`${filePath}: ${error.message}`)
+      })
+      .finally(() => cancel?.removeEventListener('abort', stop))
     whole = { digest: Buffer.from(w.digests[0], 'base64'), bytes: w.bytes }
     partDigests = p.digests
     partBytes = p.bytes
@@ -201,7 +225,6 @@ export async function hashFile(
   }
 }
 
-/** Both hashes on this thread, in one read (small files). */
 /**
  * The whole-file and per-part SHA-256 of bytes fed in order: for small files here, and for a
  * release asset while it downloads (so it needs no second pass over the disk).
@@ -244,6 +267,7 @@ export class StreamHasher {
   }
 }
 
+/** Both hashes on this thread, in one read (small files). */
 async function hashHere(
   filePath: string,
   parts: PartRange[]

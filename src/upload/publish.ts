@@ -3,7 +3,7 @@
  * uploaded. Its log lines are printed as one group when it is done (files run concurrently).
  */
 import type { Dispatcher } from 'undici'
-import { errorMessage, throwIfCancelled } from '../errors.js'
+import { errorMessage } from '../errors.js'
 import type { Limiter } from '../limiter.js'
 import type { Logger } from '../log.js'
 import type { PolarClient } from '../polar/client.js'
@@ -114,10 +114,7 @@ export async function publishFile(
     }
     const hashes =
       file.hashes ??
-      (await limits.hash.run(() => {
-        throwIfCancelled(deps.cancel)
-        return hashFile(file.path, file.size, parts)
-      }))
+      (await limits.hash.run(() => hashFile(file.path, file.size, parts, deps.cancel)))
     lines.push(
       `size: ${formatBytes(file.size)} (${file.size} bytes), ${parts.length} part(s) of ≤ ${formatBytes(partSize)}`,
       `sha256: ${hashes.sha256Hex}`

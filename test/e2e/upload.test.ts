@@ -134,6 +134,30 @@ describe('upload', () => {
     expect(run.json('file-ids')).toEqual([])
   })
 
+  test('a planning read that fails while a big file hashes: its error, the hash stopped, no write', async () => {
+    const ws = workspace()
+    const { closeSync, ftruncateSync, openSync } = await import('node:fs')
+    const fd = openSync(`${ws}/big.bin`, 'w')
+    ftruncateSync(fd, 1024 * MIB) // sparse; hashing it takes far longer than a 401 does
+    closeSync(fd)
+    // The listing answers its 401 only once the hash is under way.
+    emu.injectFault({ target: 'api', method: 'GET', path: '/v1/files/', kind: 'delay', ms: 150 })
+    const run = await runAction(
+      { ...base(), token: 'polar_oat_not_a_real_token', files: '*.bin' },
+      { workspace: ws }
+    )
+    expect(run.code).toBe(1)
+    expect(writes()).toEqual([])
+    // The run fails as the read failed (not as a file failure), once the file has stopped: its
+    // log group comes before the run's error, not after it.
+    const error = run.stdout.indexOf('::error::')
+    expect(run.stdout.slice(error)).toMatch(/401/)
+    expect(run.stdout.slice(error)).not.toMatch(/file\(s\) failed to upload/)
+    const group = run.stdout.indexOf('::group::big.bin')
+    expect(group).toBeGreaterThan(-1)
+    expect(group).toBeLessThan(error)
+  })
+
   test('if-no-files-found: warn exits 0 with empty outputs; error fails', async () => {
     const ws = workspace({ 'a.txt': 'x' })
     const warn = await runAction(

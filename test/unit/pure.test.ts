@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals'
-import { writeFileSync } from 'node:fs'
+import { closeSync, ftruncateSync, openSync, writeFileSync } from 'node:fs'
 import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { PolarApiError } from '../../src/errors.js'
+import { CancelledError, PolarApiError } from '../../src/errors.js'
 import { redact, scrub } from '../../src/log.js'
 import { parseErrorBody } from '../../src/polar/client.js'
 import { Pacer } from '../../src/polar/pacer.js'
@@ -320,6 +320,23 @@ describe('hashFile above the worker threshold', () => {
         parts.map(p => sha(data.subarray(p.start, p.end), 'base64'))
       )
     }
+  })
+
+  test('a cancel stops the threads mid-file; the next file is hashed by fresh ones', async () => {
+    const dir = tempDir('hash-')
+    const big = join(dir, 'big.bin')
+    const fd = openSync(big, 'w')
+    ftruncateSync(fd, 2048 * MIB) // sparse: seconds of hashing, no disk
+    closeSync(fd)
+    const cancel = new AbortController()
+    const hashing = hashFile(big, 2048 * MIB, layoutParts(2048 * MIB, 64 * MIB), cancel.signal)
+    setTimeout(() => cancel.abort(), 50)
+    await expect(hashing).rejects.toBeInstanceOf(CancelledError)
+    const file = join(dir, 'next.bin')
+    const data = randomBytes(WORKER_THRESHOLD + 3)
+    writeFileSync(file, data)
+    const h = await hashFile(file, data.length, layoutParts(data.length, 16 * MIB))
+    expect(h.sha256Hex).toBe(sha(data, 'hex'))
   })
 
   test('after a failed read the threads go on hashing correctly', async () => {
