@@ -182,8 +182,8 @@ export async function hashFile(
   let whole: { digest: Buffer; bytes: number }
   let partDigests: string[]
   let partBytes: number
+  throwIfCancelled(cancel)
   if (size >= WORKER_THRESHOLD) {
-    throwIfCancelled(cancel)
     const stop = () => {
       wholeThread.abort(new CancelledError())
       partsThread.abort(new CancelledError())
