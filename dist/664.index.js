@@ -33,8 +33,10 @@ var names = __webpack_require__(6361);
 var upload_parts = __webpack_require__(3603);
 // EXTERNAL MODULE: ./src/upload/plan.ts + 11 modules
 var plan = __webpack_require__(536);
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 22 modules
-var github = __webpack_require__(2413);
+// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
+var github = __webpack_require__(1351);
+// EXTERNAL MODULE: ./node_modules/@actions/github/lib/utils.js + 20 modules
+var utils = __webpack_require__(8665);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -51,6 +53,7 @@ var version = __webpack_require__(311);
  * Octokit: its storage URL is fetched here with no credentials at all, so the token can never
  * reach the storage host. Rate limits are waited out; every message is parsed and scrubbed.
  */
+
 
 
 
@@ -80,7 +83,10 @@ class GitHubReleases {
         this.ref = ref;
         this.deps = deps;
         const baseUrl = deps.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com';
-        this.octokit = (0,github/* getOctokit */.Q)(deps.token, { baseUrl, userAgent: version/* USER_AGENT */._ });
+        // No token: anonymous reads, which GitHub allows on public repositories (60 requests/hour).
+        this.octokit = deps.token
+            ? (0,github/* getOctokit */.Q)(deps.token, { baseUrl, userAgent: version/* USER_AGENT */._ })
+            : new utils/* GitHub */.gq({ baseUrl, userAgent: version/* USER_AGENT */._ });
         // Storage is another host: its own pool, proxies from the environment, no credentials.
         this.storage = new undici.EnvHttpProxyAgent({ connectTimeout: 15_000 });
     }
@@ -395,6 +401,10 @@ async function planRelease(inputs, deps) {
         logger: deps.logger,
         cancel: deps.cancel
     });
+    if (!inputs.githubToken) {
+        deps.logger.info(`github-token is empty: reading ${ref.owner}/${ref.repo} without a token (public ` +
+            'repositories only, 60 requests an hour).');
+    }
     try {
         const selection = await waitForRelease(github, ref, inputs, deps);
         const unmatchedMessage = !selection.unmatched.length

@@ -148,15 +148,8 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
         'e.g. `files: dist/*.zip`.'
     )
   }
+  // Empty: the release is read without a token (public repositories only, as GitHub allows).
   const githubToken = get('github-token')
-  if (release && !githubToken) {
-    throw new InputError(
-      'github-token',
-      'is empty, but `release` needs it to read the release. Leave it at its default ' +
-        '(`${{ github.token }}`, with `permissions: contents: read`) or pass a token that can ' +
-        `read ${release.owner}/${release.repo}.`
-    )
-  }
   const releaseWaitText = get('release-wait') || '0'
   const releaseWaitMs = parseDuration(releaseWaitText)
   if (releaseWaitMs === null) {

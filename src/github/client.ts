@@ -6,6 +6,7 @@
  * reach the storage host. Rate limits are waited out; every message is parsed and scrubbed.
  */
 import { getOctokit } from '@actions/github'
+import { GitHub } from '@actions/github/lib/utils'
 import { Readable } from 'node:stream'
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { GitHubApiError, InputError } from '../errors.js'
@@ -54,7 +55,10 @@ export class GitHubReleases {
     private readonly deps: GitHubDeps
   ) {
     const baseUrl = deps.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com'
-    this.octokit = getOctokit(deps.token, { baseUrl, userAgent: USER_AGENT })
+    // No token: anonymous reads, which GitHub allows on public repositories (60 requests/hour).
+    this.octokit = deps.token
+      ? getOctokit(deps.token, { baseUrl, userAgent: USER_AGENT })
+      : (new GitHub({ baseUrl, userAgent: USER_AGENT }) as ReturnType<typeof getOctokit>)
     // Storage is another host: its own pool, proxies from the environment, no credentials.
     this.storage = new EnvHttpProxyAgent({ connectTimeout: 15_000 })
   }

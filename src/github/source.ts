@@ -48,6 +48,12 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
     logger: deps.logger,
     cancel: deps.cancel
   })
+  if (!inputs.githubToken) {
+    deps.logger.info(
+      `github-token is empty: reading ${ref.owner}/${ref.repo} without a token (public ` +
+        'repositories only, 60 requests an hour).'
+    )
+  }
   try {
     const selection = await waitForRelease(github, ref, inputs, deps)
     const unmatchedMessage = !selection.unmatched.length

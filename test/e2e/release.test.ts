@@ -178,6 +178,28 @@ describe('bad cases fail before any Polar write', () => {
     expect(polarWrites()).toEqual([])
   })
 
+  test('an empty github-token reads a public repository; a private one is named', async () => {
+    gh.addRepo({ owner: 'acme', name: 'open', private: false })
+    gh.addRelease({ repo: 'acme/open', tag: 'v3.0.0' })
+    await gh.addAsset({
+      repo: 'acme/open',
+      tag: 'v3.0.0',
+      name: 'open.zip',
+      content: Buffer.from('open')
+    })
+    const open = await run(inputs('acme/open@v3.0.0', { 'github-token': '' }))
+    expect(open.code).toBe(0)
+    expect(open.stdout).toContain('github-token is empty: reading acme/open without a token')
+    expect(open.json<FileOutput[]>('files').map(f => [f.name, f.sha256])).toEqual([
+      ['open.zip', hex('open')]
+    ])
+    expect(gh.log().every(e => !e.authorization)).toBe(true)
+    const tag = await release({ 'x.zip': 'x' })
+    const closed = await run(inputs(tag, { 'github-token': '' }))
+    expect(closed.code).toBe(1)
+    expect(closed.stdout).toContain('`github-token` cannot read that repository')
+  })
+
   test('a digest mismatch names the asset; nothing is published', async () => {
     const tag = await release(
       { [`ok-${n + 1}.zip`]: 'fine', [`bad-${n + 1}.zip`]: 'these bytes' },
