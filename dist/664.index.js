@@ -201,7 +201,7 @@ class GitHubReleases {
         }
         if (error.status === 404 && route.includes('/tags/')) {
             return new errors/* InputError */.dz('release', `there is no published release '${tag}' in ${owner}/${repo} (drafts are not visible), or ` +
-                '`github-token` cannot read that repository (GitHub answers 404 for both).');
+                '`github-token` cannot read it (GitHub answers 404 for both).');
         }
         const limit = rateLimitWait(error);
         if (limit !== null) {

@@ -195,7 +195,7 @@ export class GitHubReleases {
       return new InputError(
         'release',
         `there is no published release '${tag}' in ${owner}/${repo} (drafts are not visible), or ` +
-          '`github-token` cannot read that repository (GitHub answers 404 for both).'
+          '`github-token` cannot read it (GitHub answers 404 for both).'
       )
     }
     const limit = rateLimitWait(error)

@@ -159,7 +159,7 @@ describe('bad cases fail before any Polar write', () => {
     const r = await run(inputs('v9.9.9'))
     expect(r.code).toBe(1)
     expect(r.stdout).toContain(
-      "::error::Input 'release': there is no published release 'v9.9.9' in acme/app (drafts are not visible), or `github-token` cannot read that repository"
+      "::error::Input 'release': there is no published release 'v9.9.9' in acme/app (drafts are not visible), or `github-token` cannot read it"
     )
     expect(polarWrites()).toEqual([])
   })
@@ -197,7 +197,7 @@ describe('bad cases fail before any Polar write', () => {
     const tag = await release({ 'x.zip': 'x' })
     const closed = await run(inputs(tag, { 'github-token': '' }))
     expect(closed.code).toBe(1)
-    expect(closed.stdout).toContain('`github-token` cannot read that repository')
+    expect(closed.stdout).toContain('`github-token` cannot read it')
   })
 
   test('a digest mismatch names the asset; nothing is published', async () => {
