@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core'
 import { tmpdir } from 'node:os'
-import { Agent } from 'undici'
+import { EnvHttpProxyAgent } from 'undici'
 import { runCleanup } from './cleanup.js'
 import { CancelledError, errorMessage } from './errors.js'
 import { scrubSecrets } from './log.js'
@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
 
   let report: RunReport | undefined
   let client: PolarClient | undefined
-  let s3: Agent | undefined
+  let s3: EnvHttpProxyAgent | undefined
   let progress: Progress | undefined
   const incomplete = new Set<string>()
   const cancellation = new AbortController()
@@ -67,7 +67,8 @@ export async function run(): Promise<void> {
       })
     } else {
       // S3 gets its own pool: one connection per in-flight part, never the API's credentials.
-      s3 = new Agent({
+      // Through HTTPS_PROXY / HTTP_PROXY (minus NO_PROXY) when the runner sets them.
+      s3 = new EnvHttpProxyAgent({
         connections: connectionsFor(inputs.concurrency),
         keepAliveTimeout: 30_000,
         connectTimeout: 15_000

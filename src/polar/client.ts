@@ -3,7 +3,7 @@
  * Every call is paced, carries Polar-Version and User-Agent, times out, and is retried only
  * on retriable failures. The token goes only to the API origin.
  */
-import { Agent, type Dispatcher } from 'undici'
+import { EnvHttpProxyAgent, type Dispatcher } from 'undici'
 import { PolarApiError } from '../errors.js'
 import { describeError, scrub, type Logger } from '../log.js'
 import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
@@ -82,7 +82,8 @@ export class PolarClient {
     this.timeoutMs = options.timeoutMs ?? 60_000
     this.dispatcher =
       options.dispatcher ??
-      new Agent({ connections: 8, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
+      // Through HTTPS_PROXY / HTTP_PROXY (minus NO_PROXY) when the runner sets them.
+      new EnvHttpProxyAgent({ connections: 8, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
     this.pacer = new Pacer(options.rateLimitPerMinute)
   }
 

@@ -158,6 +158,55 @@ describe('upload', () => {
     expect(group).toBeLessThan(error)
   })
 
+  test('HTTPS_PROXY / HTTP_PROXY carry the API calls and the part uploads; NO_PROXY bypasses', async () => {
+    // A CONNECT proxy (undici tunnels every request through CONNECT), counting what it carries.
+    const { createServer } = await import('node:http')
+    const { connect } = await import('node:net')
+    const tunnels: string[] = []
+    const proxy = createServer((_req, res) => res.writeHead(405).end())
+    proxy.on('connect', (req, client, head) => {
+      tunnels.push(req.url ?? '')
+      const [host, port] = (req.url ?? '').split(':')
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(client)
+        client.pipe(upstream)
+      })
+      upstream.on('error', () => client.destroy())
+      client.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve))
+    const address = proxy.address()
+    const proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+    try {
+      const data = randomBytes(6 * MIB)
+      const inputs = { ...base(), files: '*.bin', 'part-size': '5MiB', 'if-unchanged': 'upload' }
+      const viaProxy = { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, NO_PROXY: '' }
+      const run = await runAction(inputs, {
+        workspace: workspace({ 'p.bin': data }),
+        env: viaProxy
+      })
+      expect(run.code).toBe(0)
+      const apiHost = new URL(emu.apiUrl).host
+      const s3Host = new URL(emu.s3Url).host
+      expect(tunnels).toContain(apiHost)
+      expect(tunnels).toContain(s3Host)
+      const [f] = run.json<FileOutput[]>('files')
+      expect(f.sha256).toBe(sha256(data))
+      tunnels.length = 0
+      const bypass = await runAction(inputs, {
+        workspace: workspace({ 'p.bin': data }),
+        env: { ...viaProxy, NO_PROXY: '127.0.0.1' }
+      })
+      expect(bypass.code).toBe(0)
+      expect(tunnels).toEqual([])
+    } finally {
+      proxy.closeAllConnections()
+      await new Promise(resolve => proxy.close(resolve))
+    }
+  })
+
   test('if-no-files-found: warn exits 0 with empty outputs; error fails', async () => {
     const ws = workspace({ 'a.txt': 'x' })
     const warn = await runAction(
