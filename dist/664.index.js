@@ -43,6 +43,8 @@ var external_node_stream_ = __webpack_require__(7075);
 var undici = __webpack_require__(6752);
 // EXTERNAL MODULE: ./src/log.ts
 var log = __webpack_require__(5625);
+// EXTERNAL MODULE: ./src/proxy.ts
+var proxy = __webpack_require__(8903);
 // EXTERNAL MODULE: ./src/version.ts
 var version = __webpack_require__(311);
 ;// CONCATENATED MODULE: ./src/github/client.ts
@@ -53,6 +55,7 @@ var version = __webpack_require__(311);
  * Octokit: its storage URL is fetched here with no credentials at all, so the token can never
  * reach the storage host. Rate limits are waited out; every message is parsed and scrubbed.
  */
+
 
 
 
@@ -88,7 +91,7 @@ class GitHubReleases {
             ? (0,github/* getOctokit */.Q)(deps.token, { baseUrl, userAgent: version/* USER_AGENT */._ })
             : new utils/* GitHub */.gq({ baseUrl, userAgent: version/* USER_AGENT */._ });
         // Storage is another host: its own pool, proxies from the environment, no credentials.
-        this.storage = new undici.EnvHttpProxyAgent({ connectTimeout: 15_000 });
+        this.storage = (0,proxy/* proxyAwareDispatcher */.U)({ connectTimeout: 15_000 });
     }
     close() {
         return this.storage.close();
@@ -205,7 +208,10 @@ class GitHubReleases {
         }
         const limit = rateLimitWait(error);
         if (limit !== null) {
-            return new errors/* GitHubApiError */.OS(error.status, 'GET', route, `${message}; GitHub's rate limit did not clear in time (${Math.ceil(limit / 1000)} s more). Re-run later.`);
+            return new errors/* GitHubApiError */.OS(error.status, 'GET', route, `${message}; GitHub's rate limit did not clear in time (${Math.ceil(limit / 1000)} s more). ` +
+                (this.deps.token
+                    ? 'Re-run later.'
+                    : 'Without a token GitHub allows 60 requests an hour: set `github-token`, or re-run later.'));
         }
         if (error.status === 403) {
             return new errors/* InputError */.dz('github-token', `cannot read the releases of ${owner}/${repo} (HTTP 403 ${message}). Give the job ` +

@@ -1,8 +1,10 @@
 // ncc writes its chunks next to the old ones and never removes any: a renumbered lazy chunk
 // would stay in dist/ unused (and committed). Remove the bundle's .js files before each build,
 // so a stale chunk shows up in `git diff dist/` (CI) as a deleted file.
-import { readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 
-for (const name of readdirSync('dist', { withFileTypes: true })) {
-  if (name.isFile() && name.name.endsWith('.js')) rmSync(`dist/${name.name}`)
+if (existsSync('dist')) {
+  for (const entry of readdirSync('dist', { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.js')) rmSync(`dist/${entry.name}`)
+  }
 }

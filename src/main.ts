@@ -4,12 +4,13 @@
  */
 import * as core from '@actions/core'
 import { tmpdir } from 'node:os'
-import { EnvHttpProxyAgent } from 'undici'
+import type { Dispatcher } from 'undici'
 import { runCleanup } from './cleanup.js'
 import { CancelledError, errorMessage } from './errors.js'
 import { scrubSecrets } from './log.js'
 import { parseInputs } from './inputs.js'
 import { PolarClient } from './polar/client.js'
+import { proxyAwareDispatcher } from './proxy.js'
 import {
   coreLogger,
   emptyReport,
@@ -35,7 +36,7 @@ export async function run(): Promise<void> {
 
   let report: RunReport | undefined
   let client: PolarClient | undefined
-  let s3: EnvHttpProxyAgent | undefined
+  let s3: Dispatcher | undefined
   let progress: Progress | undefined
   const incomplete = new Set<string>()
   const cancellation = new AbortController()
@@ -68,7 +69,7 @@ export async function run(): Promise<void> {
     } else {
       // S3 gets its own pool: one connection per in-flight part, never the API's credentials.
       // Through HTTPS_PROXY / HTTP_PROXY (minus NO_PROXY) when the runner sets them.
-      s3 = new EnvHttpProxyAgent({
+      s3 = proxyAwareDispatcher({
         connections: connectionsFor(inputs.concurrency),
         keepAliveTimeout: 30_000,
         connectTimeout: 15_000

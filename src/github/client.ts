@@ -8,10 +8,11 @@
 import { getOctokit } from '@actions/github'
 import { GitHub } from '@actions/github/lib/utils'
 import { Readable } from 'node:stream'
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import { request, type Dispatcher } from 'undici'
 import { GitHubApiError, InputError } from '../errors.js'
 import { describeError, scrub, type Logger } from '../log.js'
 import type { ReleaseRef } from '../inputs.js'
+import { proxyAwareDispatcher } from '../proxy.js'
 import { delay, isNetworkError, MAX_RETRY_AFTER_MS, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
 import type { Asset } from './select.js'
@@ -60,7 +61,7 @@ export class GitHubReleases {
       ? getOctokit(deps.token, { baseUrl, userAgent: USER_AGENT })
       : (new GitHub({ baseUrl, userAgent: USER_AGENT }) as ReturnType<typeof getOctokit>)
     // Storage is another host: its own pool, proxies from the environment, no credentials.
-    this.storage = new EnvHttpProxyAgent({ connectTimeout: 15_000 })
+    this.storage = proxyAwareDispatcher({ connectTimeout: 15_000 })
   }
 
   close(): Promise<void> {
@@ -204,7 +205,10 @@ export class GitHubReleases {
         error.status,
         'GET',
         route,
-        `${message}; GitHub's rate limit did not clear in time (${Math.ceil(limit / 1000)} s more). Re-run later.`
+        `${message}; GitHub's rate limit did not clear in time (${Math.ceil(limit / 1000)} s more). ` +
+          (this.deps.token
+            ? 'Re-run later.'
+            : 'Without a token GitHub allows 60 requests an hour: set `github-token`, or re-run later.')
       )
     }
     if (error.status === 403) {

@@ -3,12 +3,13 @@
  * Every call is paced, carries Polar-Version and User-Agent, times out, and is retried only
  * on retriable failures. The token goes only to the API origin.
  */
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { PolarApiError } from '../errors.js'
 import { describeError, scrub, type Logger } from '../log.js'
 import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
 import { Pacer } from './pacer.js'
+import { proxyAwareDispatcher } from '../proxy.js'
 import type {
   BenefitDownloadables,
   DownloadableFileCreate,
@@ -82,8 +83,7 @@ export class PolarClient {
     this.timeoutMs = options.timeoutMs ?? 60_000
     this.dispatcher =
       options.dispatcher ??
-      // Through HTTPS_PROXY / HTTP_PROXY (minus NO_PROXY) when the runner sets them.
-      new EnvHttpProxyAgent({ connections: 8, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
+      proxyAwareDispatcher({ connections: 8, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
     this.pacer = new Pacer(options.rateLimitPerMinute)
   }
 

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startConnectProxy } from '../support/connect-proxy.js'
 import { runAction, workspace, type FileOutput } from './harness.js'
 
 const MIB = 1024 * 1024
@@ -158,52 +159,35 @@ describe('upload', () => {
     expect(group).toBeLessThan(error)
   })
 
-  test('HTTPS_PROXY / HTTP_PROXY carry the API calls and the part uploads; NO_PROXY bypasses', async () => {
-    // A CONNECT proxy (undici tunnels every request through CONNECT), counting what it carries.
-    const { createServer } = await import('node:http')
-    const { connect } = await import('node:net')
-    const tunnels: string[] = []
-    const proxy = createServer((_req, res) => res.writeHead(405).end())
-    proxy.on('connect', (req, client, head) => {
-      tunnels.push(req.url ?? '')
-      const [host, port] = (req.url ?? '').split(':')
-      const upstream = connect(Number(port), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-        upstream.write(head)
-        upstream.pipe(client)
-        client.pipe(upstream)
-      })
-      upstream.on('error', () => client.destroy())
-      client.on('error', () => upstream.destroy())
-    })
-    await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve))
-    const address = proxy.address()
-    const proxyUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  test('part uploads go through HTTPS_PROXY (even written without a scheme); loopback never does', async () => {
+    // Part URLs name a host only the proxy can reach (as S3's public name is, behind a proxy).
+    const remote = await startEmulator({ s3PublicHost: 's3.proxied.test' })
+    const proxy = await startConnectProxy(['s3.proxied.test'])
     try {
       const data = randomBytes(6 * MIB)
-      const inputs = { ...base(), files: '*.bin', 'part-size': '5MiB', 'if-unchanged': 'upload' }
-      const viaProxy = { HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, NO_PROXY: '' }
-      const run = await runAction(inputs, {
-        workspace: workspace({ 'p.bin': data }),
-        env: viaProxy
-      })
+      const address = proxy.url.replace('http://', '') // as some runners set it: host:port
+      const run = await runAction(
+        {
+          token: remote.token,
+          'api-url': remote.apiUrl,
+          retries: '0',
+          files: '*.bin',
+          'part-size': '5MiB'
+        },
+        {
+          workspace: workspace({ 'p.bin': data }),
+          env: { HTTPS_PROXY: address, HTTP_PROXY: address, NO_PROXY: '' }
+        }
+      )
       expect(run.code).toBe(0)
-      const apiHost = new URL(emu.apiUrl).host
-      const s3Host = new URL(emu.s3Url).host
-      expect(tunnels).toContain(apiHost)
-      expect(tunnels).toContain(s3Host)
-      const [f] = run.json<FileOutput[]>('files')
-      expect(f.sha256).toBe(sha256(data))
-      tunnels.length = 0
-      const bypass = await runAction(inputs, {
-        workspace: workspace({ 'p.bin': data }),
-        env: { ...viaProxy, NO_PROXY: '127.0.0.1' }
-      })
-      expect(bypass.code).toBe(0)
-      expect(tunnels).toEqual([])
+      const s3 = new URL(remote.s3Url).host
+      expect(proxy.tunnels.length).toBeGreaterThan(0)
+      expect(new Set(proxy.tunnels)).toEqual(new Set([s3]))
+      // The API is on loopback over plain http: the token never passes the proxy.
+      expect(proxy.tunnels).not.toContain(new URL(remote.apiUrl).host)
+      expect(run.json<FileOutput[]>('files')[0].sha256).toBe(sha256(data))
     } finally {
-      proxy.closeAllConnections()
-      await new Promise(resolve => proxy.close(resolve))
+      await Promise.all([proxy.close(), remote.close()])
     }
   })
 

@@ -78,7 +78,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   })
   const s3Server = createS3Server({ state, faults, log, config, network })
   const s3Port = await listen(s3Server, host, options.s3Port ?? 0)
-  config.s3Url = `http://${urlHost(host)}:${s3Port}`
+  config.s3Url = `http://${urlHost(options.s3PublicHost ?? host)}:${s3Port}`
 
   const emulator: Emulator = {
     apiUrl: '',

@@ -4,6 +4,12 @@ export interface EmulatorOptions {
   host?: string
   apiPort?: number
   s3Port?: number
+  /**
+   * Addition: the host name presigned into part URLs (default: `host`), as real S3 has its own
+   * public name. The server still listens on `host`: only a proxy that maps the name back can
+   * reach it (the proxy tests).
+   */
+  s3PublicHost?: string
   rateLimitPerMinute?: number | null
   urlExpirySeconds?: number
   apiLatencyMs?: number
