@@ -96,14 +96,21 @@ export class UrlExpiredError extends Error {
 /** The job was cancelled (SIGINT/SIGTERM): no new write starts. */
 export class CancelledError extends Error {
   override readonly name = 'CancelledError'
-  constructor() {
-    super('the job was cancelled')
+  constructor(message = 'the job was cancelled') {
+    super(message)
   }
 }
 
-/** Throws CancelledError once `signal` has fired: called before each write that may start. */
+/**
+ * Throws once `signal` has fired — its own CancelledError when it carries one (it says why),
+ * else a new one: called before each write that may start.
+ */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CancelledError()
+  if (signal?.aborted) throw cancelledBy(signal)
+}
+
+export function cancelledBy(signal: AbortSignal): CancelledError {
+  return signal.reason instanceof CancelledError ? signal.reason : new CancelledError()
 }
 
 /** Several independent failures, reported together. */

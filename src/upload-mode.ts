@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
 import {
   AggregateFailure,
+  CancelledError,
   errorMessage,
   InputError,
   PolarApiError,
@@ -190,7 +191,9 @@ async function publish(
   existing.catch(() => undefined) // a file cancelled before it awaits this must not crash the run
   // A failed read ends the run: no file starts hashing after it.
   const readFailed = new AbortController()
-  reads.catch(() => readFailed.abort())
+  reads.catch(() =>
+    readFailed.abort(new CancelledError('not published: a planning read failed (see the error)'))
+  )
   const cancel = deps.cancel ? AbortSignal.any([deps.cancel, readFailed.signal]) : readFailed.signal
   const limits: Limits = {
     hash: new Limiter(HASH_CONCURRENCY),

@@ -12,7 +12,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
-import { CancelledError, PlanError, throwIfCancelled } from '../errors.js'
+import { CancelledError, cancelledBy, PlanError, throwIfCancelled } from '../errors.js'
 import type { PartRange } from './parts.js'
 
 export interface FileHashes {
@@ -185,8 +185,8 @@ export async function hashFile(
   throwIfCancelled(cancel)
   if (size >= WORKER_THRESHOLD) {
     const stop = () => {
-      wholeThread.abort(new CancelledError())
-      partsThread.abort(new CancelledError())
+      wholeThread.abort(cancelledBy(cancel!))
+      partsThread.abort(cancelledBy(cancel!))
     }
     cancel?.addEventListener('abort', stop)
     const [w, p] = await onThreads(() =>

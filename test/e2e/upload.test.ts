@@ -157,6 +157,9 @@ describe('upload', () => {
     const group = run.stdout.indexOf('::group::big.bin')
     expect(group).toBeGreaterThan(-1)
     expect(group).toBeLessThan(error)
+    expect(run.stdout.slice(group, error)).toContain(
+      'failed: not published: a planning read failed (see the error)'
+    )
   })
 
   test('part uploads go through HTTPS_PROXY (even written without a scheme); loopback never does', async () => {
