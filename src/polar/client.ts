@@ -6,10 +6,10 @@
 import type { Dispatcher } from 'undici'
 import { PolarApiError } from '../errors.js'
 import { describeError, scrub, type Logger } from '../log.js'
+import { proxyAwareDispatcher } from '../proxy.js'
 import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
 import { Pacer } from './pacer.js'
-import { proxyAwareDispatcher } from '../proxy.js'
 import type {
   BenefitDownloadables,
   DownloadableFileCreate,
