@@ -488,15 +488,10 @@ async function planAssets(assets, inputs) {
     const files = [];
     for (const asset of assets) {
         const name = (0,names/* renderName */.gU)(inputs.nameTemplate, asset.name, inputs.version);
-        const problem = (0,names/* nameProblem */.rH)(name);
-        const other = byName.get(name);
-        if (problem)
-            problems.push(`${asset.name}: its name '${name}' ${problem}; check the \`name\` input`);
-        else if (other !== undefined) {
-            problems.push(`${other} and ${asset.name} would both be named '${name}'. Use a \`name\` template that tells them apart.`);
-        }
+        const clash = (0,names/* claimName */.cB)(name, asset.name, byName, 'Use a `name` template that tells them apart.');
+        if (clash)
+            problems.push(clash);
         else {
-            byName.set(name, asset.name);
             files.push({
                 path: '',
                 relativePath: asset.name,

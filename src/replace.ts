@@ -71,11 +71,7 @@ export function isEarlier(existing: FileRead, mine: Published): boolean {
 /** Same-name files that a higher version protects from `mine` (reported as kept). */
 export function higherVersions(mine: Published, existing: FileRead[]): FileRead[] {
   return existing.filter(
-    f =>
-      f.service === 'downloadable' &&
-      f.name === mine.name &&
-      f.id !== mine.id &&
-      (compareVersions(f.version, mine.version) ?? 0) > 0
+    f => sameName(f, mine) && (compareVersions(f.version, mine.version) ?? 0) > 0
   )
 }
 

@@ -15,7 +15,7 @@ import type { FileRead } from '../polar/types.js'
 import { findUnchanged } from '../replace.js'
 import { delay, type RetryPolicy } from '../retry.js'
 import { formatBytes } from '../units.js'
-import { nameProblem, renderName } from '../upload/names.js'
+import { claimName, renderName } from '../upload/names.js'
 import { effectivePartSize, layoutParts } from '../upload/parts.js'
 import { mimeTypeOf, type Plan, type PlannedFile } from '../upload/plan.js'
 import { GitHubReleases } from './client.js'
@@ -148,16 +148,14 @@ async function planAssets(assets: Asset[], inputs: Inputs): Promise<PlannedFile[
   const files: PlannedFile[] = []
   for (const asset of assets) {
     const name = renderName(inputs.nameTemplate, asset.name, inputs.version)
-    const problem = nameProblem(name)
-    const other = byName.get(name)
-    if (problem)
-      problems.push(`${asset.name}: its name '${name}' ${problem}; check the \`name\` input`)
-    else if (other !== undefined) {
-      problems.push(
-        `${other} and ${asset.name} would both be named '${name}'. Use a \`name\` template that tells them apart.`
-      )
-    } else {
-      byName.set(name, asset.name)
+    const clash = claimName(
+      name,
+      asset.name,
+      byName,
+      'Use a `name` template that tells them apart.'
+    )
+    if (clash) problems.push(clash)
+    else {
       files.push({
         path: '',
         relativePath: asset.name,

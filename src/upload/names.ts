@@ -44,3 +44,24 @@ export function nameProblem(name: string): string | null {
   if (name.includes('/')) return "contains '/' (Polar uses the name as the last part of a path)"
   return null
 }
+
+/**
+ * Gives `name` to `source` (a path, or a release asset's name) unless it cannot be a Polar file
+ * name or another source already has it: then returns the problem (the caller collects them, so
+ * every one is reported at once). `taken` maps names to their sources. `tellApart` is the
+ * advice for a clash.
+ */
+export function claimName(
+  name: string,
+  source: string,
+  taken: Map<string, string>,
+  tellApart: string
+): string | null {
+  const problem = nameProblem(name)
+  if (problem) return `${source}: its name '${name}' ${problem}; check the \`name\` input`
+  const other = taken.get(name)
+  if (other !== undefined)
+    return `${other} and ${source} would both be named '${name}'. ${tellApart}`
+  taken.set(name, source)
+  return null
+}

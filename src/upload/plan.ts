@@ -10,7 +10,7 @@ import { open, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { errorMessage, InputError, PlanError } from '../errors.js'
 import type { FileHashes } from './hash.js'
-import { nameProblem, renderName } from './names.js'
+import { claimName, renderName } from './names.js'
 import { tooLarge } from './parts.js'
 
 export interface PlannedFile {
@@ -101,20 +101,16 @@ export async function planFiles(options: PlanOptions): Promise<Plan> {
       continue
     }
     const name = renderName(options.nameTemplate, filePath, options.version)
-    const problem = nameProblem(name)
-    if (problem) {
-      problems.push(`${relativePath}: its name '${name}' ${problem}; check the \`name\` input`)
+    const clash = claimName(
+      name,
+      relativePath,
+      byName,
+      'Narrow `files`, or use a `name` template that tells them apart.'
+    )
+    if (clash) {
+      problems.push(clash)
       continue
     }
-    const other = byName.get(name)
-    if (other !== undefined) {
-      problems.push(
-        `${other} and ${relativePath} would both be named '${name}'. ` +
-          'Narrow `files`, or use a `name` template that tells them apart.'
-      )
-      continue
-    }
-    byName.set(name, relativePath)
     planned.push({
       path: filePath,
       relativePath,
