@@ -1,13 +1,11 @@
 /** The test controls of INTERFACE.md: faults, latency, URL expiry, log, state, seeding, HTTP routes, CLI. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { startEmulator, type Emulator } from './index.js'
 import { SHARED_OPENAPI_PATH, VENDORED_OPENAPI_PATH } from './openapi.js'
-import { api, createFile, putAll, putPart, sha256b64, uploadFile } from './helpers.js'
+import { api, createFile, putAll, putPart, sha256b64, startCli, uploadFile } from './helpers.js'
 
 let emu: Emulator
 beforeAll(async () => {
@@ -330,33 +328,9 @@ describe('HTTP control routes (/_emulator/)', () => {
 
 describe('CLI', () => {
   test('prints the URL/token lines, serves, and stops on SIGTERM', async () => {
-    const root = fileURLToPath(new URL('../../', import.meta.url))
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        './test/emulator/register.mjs',
-        'test/emulator/cli.ts',
-        '--seed-benefit',
-        '--url-expiry',
-        '900'
-      ],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit']
-      }
-    )
-    let out = ''
-    child.stdout.setEncoding('utf8')
-    while (!out.includes('POLAR_BENEFIT_ID=')) {
-      const [chunk] = (await once(child.stdout, 'data')) as [string]
-      out += chunk
-    }
-    const env = Object.fromEntries(
-      out
-        .trim()
-        .split('\n')
-        .map(l => l.split('=', 2) as [string, string])
+    const { child, env } = await startCli(
+      ['--seed-benefit', '--url-expiry', '900'],
+      'POLAR_BENEFIT_ID'
     )
     expect(Object.keys(env).sort()).toEqual([
       'POLAR_API_URL',

@@ -1,7 +1,10 @@
 /** Raw-HTTP helpers for the emulator's contract tests (no action code involved). */
 import type { UploadPartOut } from './serialize.js'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
 import { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { request, type Dispatcher } from 'undici'
 import type { Emulator } from './index.js'
 
@@ -187,4 +190,30 @@ export function s3Code(text: string): string | undefined {
 }
 export function s3Message(text: string): string | undefined {
   return /<Message>([^<]*)<\/Message>/.exec(text)?.[1]
+}
+
+/**
+ * `npm run emulator` as a process (`cli.ts` with `args`), once it has printed its `KEY=value`
+ * lines up to `lastKey`: those lines in order, and as a map.
+ */
+export async function startCli(
+  args: string[],
+  lastKey: string
+): Promise<{ child: ChildProcess; lines: string[]; env: Record<string, string> }> {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  const child = spawn(
+    process.execPath,
+    ['--import', './test/emulator/register.mjs', 'test/emulator/cli.ts', ...args],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  let out = ''
+  child.stdout!.setEncoding('utf8')
+  const complete = new RegExp(`^${lastKey}=.*\\n`, 'm') // the whole line, not part of it
+  while (!complete.test(out)) {
+    const [chunk] = (await once(child.stdout!, 'data')) as [string]
+    out += chunk
+  }
+  const lines = out.trim().split('\n')
+  const env = Object.fromEntries(lines.map(l => l.split('=', 2) as [string, string]))
+  return { child, lines, env }
 }

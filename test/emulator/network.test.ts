@@ -4,13 +4,11 @@
  * configured rates; upper bounds only where a broken model would be far off), not benchmarks.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
 import { Client, request } from 'undici'
 import { startEmulator, type Emulator } from './index.js'
-import { api, createFile, md5hex, MiB, putAll, sha256b64 } from './helpers.js'
+import { api, createFile, md5hex, MiB, putAll, sha256b64, startCli } from './helpers.js'
 import { Bucket } from './network.js'
 
 let emu: Emulator
@@ -211,29 +209,14 @@ describe('S3 network model', () => {
 
 describe('CLI network flags', () => {
   test('--s3-bandwidth, --s3-rtt and --s3-trust-checksums reach the S3 endpoint', async () => {
-    const root = fileURLToPath(new URL('../../', import.meta.url))
-    const child = spawn(
-      process.execPath,
+    const { child, env } = await startCli(
       [
-        ...['--import', './test/emulator/register.mjs', 'test/emulator/cli.ts'],
         ...['--s3-bandwidth', '8MB/s', '--s3-total-bandwidth', '400M', '--s3-rtt', '100'],
         '--s3-trust-checksums'
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }
+      'S3_URL'
     )
     try {
-      let out = ''
-      child.stdout.setEncoding('utf8')
-      while (!out.includes('S3_URL=')) {
-        const [chunk] = (await once(child.stdout, 'data')) as [string]
-        out += chunk
-      }
-      const env = Object.fromEntries(
-        out
-          .trim()
-          .split('\n')
-          .map(l => l.split('=', 2) as [string, string])
-      )
       const content = Buffer.alloc(2 * MB, 'cli')
       const created = await request(`${env.POLAR_API_URL}/v1/files/`, {
         method: 'POST',

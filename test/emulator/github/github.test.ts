@@ -4,13 +4,12 @@
  * fetch and @actions/http-client.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { startCli } from '../helpers.js'
 import { getOctokit } from '@actions/github'
 import { HttpClient } from '@actions/http-client'
 import { BearerCredentialHandler } from '@actions/http-client/lib/auth'
@@ -848,27 +847,10 @@ describe('control routes and CLI', () => {
   })
 
   test('cli.ts --github prints GITHUB_API_URL, GITHUB_TOKEN, GITHUB_STORAGE_URL, GITHUB_REPOSITORY', async () => {
-    const root = fileURLToPath(new URL('../../../', import.meta.url))
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        './test/emulator/register.mjs',
-        'test/emulator/cli.ts',
-        '--github',
-        '--github-repo',
-        'acme/tool'
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }
+    const { child, lines, env } = await startCli(
+      ['--github', '--github-repo', 'acme/tool'],
+      'GITHUB_REPOSITORY'
     )
-    let out = ''
-    child.stdout.setEncoding('utf8')
-    while (!out.includes('GITHUB_REPOSITORY=')) {
-      const [chunk] = (await once(child.stdout, 'data')) as [string]
-      out += chunk
-    }
-    const lines = out.trim().split('\n')
-    const env = Object.fromEntries(lines.map(l => l.split('=', 2) as [string, string]))
     expect(lines.map(l => l.split('=')[0])).toEqual([
       'POLAR_API_URL',
       'POLAR_TOKEN',
