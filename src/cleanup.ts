@@ -9,6 +9,7 @@ import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
 import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { FileRead } from './polar/types.js'
+import { FLAGGED_REASON, isFlagged } from './replace.js'
 import { emptyReport, type KeptFile, type RunReport } from './report.js'
 
 export interface CleanupDecision {
@@ -33,13 +34,18 @@ export function decideCleanup(
 ): CleanupDecision {
   const selected = nameSelector(options.names)
   const groups = new Map<string, FileRead[]>()
+  const decision: CleanupDecision = { delete: [], kept: [] }
   for (const f of files) {
     if (f.service !== 'downloadable' || !selected(f.name)) continue
+    // Never deleted (Polar's review), never one of the `keep` newest (customers get 403).
+    if (isFlagged(f)) {
+      decision.kept.push({ id: f.id, name: f.name, reason: FLAGGED_REASON })
+      continue
+    }
     const group = groups.get(f.name) ?? []
     group.push(f)
     groups.set(f.name, group)
   }
-  const decision: CleanupDecision = { delete: [], kept: [] }
   for (const name of [...groups.keys()].sort()) {
     const group = groups
       .get(name)!
@@ -74,7 +80,9 @@ export async function runCleanup(
   )
   report.kept = decision.kept
   // The kept files worth a look (most are kept for being the newest of their name).
-  for (const k of decision.kept.filter(k => k.reason.startsWith('in benefit'))) {
+  for (const k of decision.kept.filter(
+    k => k.reason.startsWith('in benefit') || k.reason === FLAGGED_REASON
+  )) {
     logger.info(`${inputs.dryRun ? 'Would keep' : 'Kept'} ${k.name} (${k.id}): ${k.reason}`)
   }
   const record = (f: FileRead) => {

@@ -1,3 +1,5 @@
 import { run } from './main.js'
+import { runPost } from './post.js'
 
-void run()
+// The same bundle runs the `post:` step: the main step saved isPost in the step state.
+void (process.env.STATE_isPost === 'true' ? runPost() : run())

@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import { readFileSync } from 'node:fs'
 import { InputError } from './errors.js'
 import { MAX_PART_SIZE, MIN_PART_SIZE } from './limits.js'
+import { isVersion, PINNED_VERSION } from './polar/api-version.js'
 import { parseDuration, parseSize } from './units.js'
 import { nameProblem, validateTemplate } from './upload/names.js'
 
@@ -45,6 +46,8 @@ export interface Inputs {
   organizationId: string | null
   server: Server
   apiUrl: string
+  /** `api-version`: strict when set; null = the action's pin (with a fallback if retired). */
+  apiVersion: string | null
   /** Part PUTs in flight at once, or 'auto' (grown while throughput grows; see upload/pool.ts). */
   concurrency: number | 'auto'
   partSize: number
@@ -195,6 +198,14 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   }
 
   const apiUrl = parseApiUrl(get('api-url'), server)
+  const apiVersion = get('api-version') || null
+  if (apiVersion !== null && !isVersion(apiVersion)) {
+    throw new InputError(
+      'api-version',
+      `'${apiVersion}' is not a Polar API version. Use YYYY-MM (e.g. ${PINNED_VERSION}), or ` +
+        "leave it empty for the action's pin."
+    )
+  }
 
   const partSizeText = get('part-size') || '16MiB'
   const partSize = parseSize(partSizeText)
@@ -264,6 +275,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     organizationId,
     server,
     apiUrl,
+    apiVersion,
     concurrency: concurrencyInput(get),
     partSize,
     retries: integer(get, 'retries', 5, 0, 20),

@@ -9,7 +9,8 @@ import { runCleanup } from './cleanup.js'
 import { CancelledError, errorMessage } from './errors.js'
 import { scrubSecrets } from './log.js'
 import { parseInputs } from './inputs.js'
-import { PolarClient } from './polar/client.js'
+import { deprecationWarning, PINNED_VERSION } from './polar/api-version.js'
+import { PolarClient, retiredWarning } from './polar/client.js'
 import { proxyAwareDispatcher } from './proxy.js'
 import {
   coreLogger,
@@ -21,6 +22,7 @@ import {
   type RunReport
 } from './report.js'
 import { DEFAULT_POLICY } from './retry.js'
+import { POST_STATE, SavedSet } from './post-state.js'
 import { runUpload } from './upload-mode.js'
 import { connectionsFor } from './upload/pool.js'
 
@@ -35,10 +37,13 @@ export async function run(): Promise<void> {
   for (const secret of secrets) core.setSecret(secret)
 
   let report: RunReport | undefined
+  const apiNotes: string[] = []
   let client: PolarClient | undefined
   let s3: Dispatcher | undefined
   let progress: Progress | undefined
-  const incomplete = new Set<string>()
+  // Saved to the step state at each change: a killed step's post step deletes what is left.
+  core.saveState(POST_STATE.isPost, 'true')
+  const incomplete = new SavedSet(ids => core.saveState(POST_STATE.unfinished, JSON.stringify(ids)))
   const cancellation = new AbortController()
   const onCancel = (signal: NodeJS.Signals) => cancel(signal, cancellation, incomplete)
   process.on('SIGINT', onCancel)
@@ -48,10 +53,20 @@ export async function run(): Promise<void> {
     for (const warning of inputs.warnings) core.warning(warning)
     report = emptyReport(inputs.mode, inputs.dryRun)
     const retry = { ...DEFAULT_POLICY, retries: inputs.retries }
+    const deprecated = deprecationWarning(
+      inputs.apiVersion ?? PINNED_VERSION,
+      inputs.apiVersion === null,
+      clock()
+    )
+    if (deprecated) {
+      core.warning(deprecated)
+      apiNotes.push(deprecated)
+    }
     client = new PolarClient({
       apiUrl: inputs.apiUrl,
       token: inputs.token,
       organizationId: inputs.organizationId,
+      apiVersion: inputs.apiVersion,
       retry,
       rateLimitPerMinute: inputs.rateLimit,
       logger: coreLogger
@@ -105,6 +120,9 @@ export async function run(): Promise<void> {
     progress?.stop()
     // Outputs on every path (empty arrays when nothing was done), so `fromJSON()` never breaks.
     report ??= fallbackReport()
+    const retired = client?.retired
+    if (retired) apiNotes.push(retiredWarning(retired.version, retired.answered ?? 'unknown'))
+    if (apiNotes.length) report.apiNotes = apiNotes
     try {
       setOutputs(report)
     } catch (e) {
@@ -115,6 +133,13 @@ export async function run(): Promise<void> {
     )
     await Promise.allSettled([client?.close(), s3?.close()])
   }
+}
+
+/** The current time; POLAR_FILES_ACTION_NOW (ISO 8601) sets it, for tests of the schedule. */
+function clock(): Date {
+  const fixed = process.env.POLAR_FILES_ACTION_NOW
+  const date = fixed ? new Date(fixed) : new Date()
+  return Number.isNaN(date.getTime()) ? new Date() : date
 }
 
 /** The report of a run that failed before its inputs were read: mode as far as it can tell. */

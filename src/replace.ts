@@ -101,7 +101,12 @@ export function findUnchanged(
       : f.checksum_sha256_base64 === base64
   const match = existing
     .filter(
-      f => f.service === 'downloadable' && f.is_uploaded !== false && f.name === name && same(f)
+      f =>
+        f.service === 'downloadable' &&
+        f.is_uploaded !== false &&
+        !isFlagged(f) && // never reused: an upload anew is scanned again
+        f.name === name &&
+        same(f)
     )
     .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at))[0]
   if (!match) return undefined
@@ -112,6 +117,14 @@ export function findUnchanged(
     version: relabel(match.version, version) ?? match.version
   }
   return existing.some(f => f.is_uploaded !== false && isNewer(f, reused)) ? undefined : match
+}
+
+/** Why a flagged file is kept (by cleanup and by replace). */
+export const FLAGGED_REASON = 'flagged as malicious (left for Polar’s review)'
+
+/** Polar's malware scan flagged it: customers cannot download it; kept for review. */
+export function isFlagged(f: { flagged_malicious_at?: string | null }): boolean {
+  return typeof f.flagged_malicious_at === 'string' && f.flagged_malicious_at !== ''
 }
 
 /**

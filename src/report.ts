@@ -9,7 +9,7 @@ import { formatBytes } from './units.js'
 
 export { totalLine } from './summary.js'
 
-export type FileStatus = 'created' | 'unchanged' | 'planned'
+export type FileStatus = 'created' | 'unchanged' | 'planned' | 'flagged'
 
 export interface FileResult {
   id: string | null
@@ -44,6 +44,8 @@ export interface RunReport {
   failure?: string
   /** The checksums manifest's name (`checksums-manifest`): not in the `checksums` output. */
   manifest?: string
+  /** Polar API version notes (a retired pin, a coming removal), shown on top of the summary. */
+  apiNotes?: string[]
 }
 
 export const coreLogger: Logger = {
@@ -85,7 +87,10 @@ export function setOutputs(report: RunReport): void {
   }))
   core.setOutput('files', JSON.stringify(files))
   core.setOutput('deleted-ids', JSON.stringify(report.deleted.map(d => d.id)))
-  const checksums = checksumsText(done.filter(f => f.name !== report.manifest))
+  // Published files only: a flagged one is not downloadable.
+  const checksums = checksumsText(
+    done.filter(f => f.name !== report.manifest && f.status !== 'flagged')
+  )
   core.setOutput('checksums', checksums)
   const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'polar-checksums-'))
   const file = join(dir, 'SHA256SUMS')

@@ -18,10 +18,12 @@ export function totalLine(report: RunReport): string {
     const uploads = report.files.filter(f => f.status === 'created' || f.status === 'planned')
     const bytes = uploads.reduce((sum, f) => sum + f.size, 0)
     const unchanged = report.files.filter(f => f.status === 'unchanged').length
+    const flagged = report.files.filter(f => f.status === 'flagged').length
     const benefits = report.patchedBenefits.length
     parts.push(
       `${dry ? 'would upload' : 'uploaded'} ${plural(uploads.length, 'file')} (${formatBytes(bytes)})`,
       `${unchanged} unchanged`,
+      ...(flagged ? [`${flagged} flagged as malicious`] : []),
       `${plural(benefits, 'benefit')} ${dry ? 'to update' : 'updated'}`
     )
   }
@@ -39,6 +41,7 @@ export function renderSummary(report: RunReport): string {
   const title = `Polar files: ${report.mode}`
   html.push(`<h3>${report.dryRun ? `${title} — dry run, nothing was changed` : title}</h3>`)
   if (report.failure) html.push(`<p><strong>Failed:</strong> ${escape(report.failure)}</p>`)
+  for (const note of report.apiNotes ?? []) html.push(`<p>⚠️ ${escape(note)}</p>`)
   const nothing = !report.files.length && !report.deleted.length && !report.kept.length
   if (!report.failure || !nothing) html.push(`<p>${escape(totalLine(report))}</p>`)
   if (report.hiddenSkipped) {
@@ -69,7 +72,12 @@ export function renderSummary(report: RunReport): string {
 }
 
 function filesTable(report: RunReport): string[] {
-  const status = (s: string) => (s === 'planned' ? 'to upload' : s)
+  const status = (s: string) =>
+    s === 'planned'
+      ? 'to upload'
+      : s === 'flagged'
+        ? '<strong>⚠️ flagged as malicious</strong> — not published'
+        : s
   const rows = report.files.map(f => [
     escape(f.name),
     f.version ? escape(f.version) : '—',

@@ -23,12 +23,13 @@ import type { PolarClient } from './polar/client.js'
 import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
 import { Catalog, converge, planSwap, stillHolds, type Mine } from './benefits.js'
-import { earlierVersions, higherVersions, isNewer } from './replace.js'
+import { earlierVersions, FLAGGED_REASON, higherVersions, isFlagged, isNewer } from './replace.js'
 import { checksumsText, emptyReport, type RunReport } from './report.js'
 import type { RetryPolicy } from './retry.js'
 import { planFiles, type Plan } from './upload/plan.js'
 import { createPartPool } from './upload/pool.js'
 import {
+  FLAGGED_LINE,
   publishFile,
   type Limits,
   type Outcome,
@@ -93,9 +94,14 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
       outcomes.push(await publishManifest(inputs, deps, prepared, outcomes, report, scratch))
     }
     await relabelReused(inputs, deps, outcomes, report)
-    const mine = publishedFiles(outcomes, prepared.catalog)
+    await lookForFlags(inputs, deps, prepared, outcomes)
+    const mine = publishedFiles(
+      outcomes.filter(o => o.result.status !== 'flagged'),
+      prepared.catalog
+    )
     await swapIntoBenefits(inputs, deps, prepared, mine, report)
-    if (inputs.replace) await retireEarlier(inputs, deps, prepared, mine, report)
+    if (inputs.replace) await retireEarlier(inputs, deps, prepared, mine, report, outcomes)
+    failIfFlagged(report)
     return report
   } catch (error) {
     withReport(error, report)
@@ -245,7 +251,7 @@ async function publishManifest(
   scratch: string
 ): Promise<Outcome> {
   const name = inputs.checksumsManifest! // no published file has it (checked in prepare)
-  const text = checksumsText(outcomes.map(o => o.result))
+  const text = checksumsText(outcomes.map(o => o.result).filter(r => r.status !== 'flagged'))
   const path = join(scratch, 'checksums-manifest')
   await writeFile(path, text)
   const limits: Limits = {
@@ -312,6 +318,44 @@ async function relabelReused(
         `version was deleted:\n  - ${report.failures.join('\n  - ')}`
     )
   }
+}
+
+/**
+ * Polar scans an upload after it completes, with no documented delay: before a new file goes
+ * into a benefit or replaces anything, read it once more. (The benefit swap reads these same
+ * files through the catalog, so with benefits this read costs nothing extra.)
+ */
+async function lookForFlags(
+  inputs: Inputs,
+  deps: UploadDeps,
+  prepared: Prepared,
+  outcomes: Outcome[]
+): Promise<void> {
+  if (inputs.dryRun || (prepared.targets.length === 0 && !inputs.replace)) return
+  const created = outcomes.filter(o => o.result.status === 'created' && o.result.id)
+  if (created.length === 0) return
+  const live = await prepared.catalog.live(created.map(o => o.result.id!))
+  for (const o of created) {
+    const file = live.get(o.result.id!)
+    if (file && isFlagged(file)) {
+      o.result.status = 'flagged'
+      deps.logger.warning(`${o.result.name} (${o.result.id}): ${FLAGGED_LINE}.`)
+    }
+  }
+}
+
+/** Flagged files fail the run, by name, once everything clean is published. */
+function failIfFlagged(report: RunReport): void {
+  const flagged = report.files.filter(f => f.status === 'flagged')
+  if (flagged.length === 0) return
+  const names = flagged.map(f => `${f.name} (${f.id})`).join(', ')
+  report.failures.push(...flagged.map(f => `${f.name} (${f.id}): flagged as malicious by Polar`))
+  throw new Error(
+    `Polar flagged ${names} as malicious: its malware scan set flagged_malicious_at, so ` +
+      'customers could not download it. Not published: no benefit was given it and no earlier ' +
+      'version was replaced or deleted; it stays in Polar for your review. If it is a false ' +
+      'positive, contact Polar support; otherwise rebuild from a clean machine and re-run.'
+  )
 }
 
 /** The files this run publishes, as the swap and replace rules see them. */
@@ -388,10 +432,12 @@ async function retireEarlier(
   inputs: Inputs,
   deps: UploadDeps,
   prepared: Prepared,
-  mine: Mine[],
-  report: RunReport
+  published: Mine[],
+  report: RunReport,
+  outcomes: Outcome[]
 ): Promise<void> {
   const { client, logger } = deps
+  let mine = published
   const targetIds = new Set(prepared.targets.map(t => t.id))
   const gone = new Set<string>()
   let listedBy = new Map<string, string[]>()
@@ -400,6 +446,7 @@ async function retireEarlier(
     // Read again: files of other jobs of this release may have appeared since the start.
     const files = inputs.dryRun ? prepared.existing : await client.listFiles()
     if (round === 1) {
+      mine = withoutLateFlags(files, mine, outcomes, logger)
       reportHigherVersions(files, mine, report, logger, inputs.dryRun)
       if (!inputs.dryRun) await checkStillPublished(files, mine, deps)
     }
@@ -408,6 +455,11 @@ async function retireEarlier(
         .filter(f => !gone.has(f.id))
         .map(file => ({ file, mine: m }))
     )
+    // A flagged earlier version is left for Polar's review, as cleanup leaves it.
+    for (const c of candidates.filter(c => round === 1 && isFlagged(c.file))) {
+      report.kept.push({ id: c.file.id, name: c.mine.name, reason: FLAGGED_REASON })
+    }
+    candidates = candidates.filter(c => !isFlagged(c.file))
     if (candidates.length === 0) return
     listedBy = benefitListings(
       inputs.dryRun
@@ -449,6 +501,28 @@ async function retireEarlier(
   for (const c of candidates.filter(c => !gone.has(c.file.id) && listedBy.has(c.file.id))) {
     keepListed(c, listedBy.get(c.file.id)!, targetIds, inputs.dryRun, report, logger)
   }
+}
+
+/**
+ * A file flagged after the swap (the scan is asynchronous): it replaces nothing, and the run
+ * fails naming it. It was swapped in already, so say where to take it out.
+ */
+function withoutLateFlags(
+  files: FileRead[],
+  mine: Mine[],
+  outcomes: Outcome[],
+  logger: Logger
+): Mine[] {
+  const flagged = new Set(files.filter(isFlagged).map(f => f.id))
+  for (const o of outcomes) {
+    if (o.result.status !== 'created' || !flagged.has(o.result.id!)) continue
+    o.result.status = 'flagged'
+    logger.warning(
+      `${o.result.name} (${o.result.id}): ${FLAGGED_LINE}. Polar flagged it after it was put ` +
+        'into the benefits: remove it from them in Polar; no earlier version was deleted.'
+    )
+  }
+  return mine.filter(m => !flagged.has(m.id))
 }
 
 /** Re-applies this run's swap to each benefit a fresh read shows undone; how many there were. */

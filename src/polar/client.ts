@@ -4,11 +4,12 @@
  * on retriable failures. The token goes only to the API origin.
  */
 import type { Dispatcher } from 'undici'
-import { PolarApiError } from '../errors.js'
+import { InputError, PolarApiError } from '../errors.js'
 import { describeError, scrub, type Logger } from '../log.js'
 import { proxyAwareDispatcher } from '../proxy.js'
 import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
+import { PINNED_VERSION } from './api-version.js'
 import { Pacer } from './pacer.js'
 import type {
   BenefitDownloadables,
@@ -19,7 +20,6 @@ import type {
   ListResource
 } from './types.js'
 
-export const POLAR_VERSION = '2026-04'
 const PAGE_LIMIT = 100
 const PAGE_FETCH_CONCURRENCY = 4
 
@@ -32,6 +32,20 @@ export interface PolarClientOptions {
   logger: Logger
   timeoutMs?: number
   dispatcher?: Dispatcher
+  /** The `api-version` input: strict, never replaced. Null: the action's pin, with a fallback. */
+  apiVersion?: string | null
+}
+
+/** The input's version is not served: the whole run is wrong, not one call. */
+export class VersionNotServedError extends InputError {
+  constructor(version: string, method: string, route: string) {
+    super(
+      'api-version',
+      `Polar does not serve API version ${version} (${method} ${route} answered 404 ` +
+        '{"detail":"Not Found"} without a Polar-Version header). Set a version Polar serves, ' +
+        `or leave api-version empty for the action's pin (${PINNED_VERSION}).`
+    )
+  }
 }
 
 /** An HTTP answer we did not expect; classified for retries, then turned into PolarApiError. */
@@ -74,8 +88,16 @@ export class PolarClient {
   private readonly ownsDispatcher: boolean
   private readonly pacer: Pacer
   private readonly timeoutMs: number
+  /** Sent as Polar-Version; null once Polar retired the pin (then its current version answers). */
+  private version: string | null
+  /** Some response carried Polar-Version: the version is served (writes may go out). */
+  private versionCheck: Promise<void> | null = null
+  private confirmed = false
+  /** The pin Polar retired in this run, and the version it answered with instead. */
+  retired: { version: string; answered: string | null } | null = null
 
   constructor(private readonly options: PolarClientOptions) {
+    this.version = options.apiVersion || PINNED_VERSION
     const url = new URL(options.apiUrl)
     this.origin = url.origin
     this.prefix = url.pathname.replace(/\/+$/, '')
@@ -187,6 +209,36 @@ export class PolarClient {
     })
   }
 
+  /** The pin is gone: every call from now on goes without Polar-Version (Polar's current). */
+  private retire(version: string): void {
+    this.retired ??= { version, answered: null }
+    this.version = null
+  }
+
+  /** Said once, with the version that answered in place of the retired pin. */
+  private answeredInstead(answered: string): void {
+    if (!this.retired || this.retired.answered !== null) return
+    this.retired.answered = answered
+    this.options.logger.warning(retiredWarning(this.retired.version, answered))
+  }
+
+  /**
+   * Before the first write: one read proves Polar serves the version (any answer carrying
+   * Polar-Version does), so an unserved `api-version` fails before anything is written.
+   */
+  private checkVersion(): Promise<void> {
+    this.versionCheck ??= this.call<unknown>('GET', '/v1/files/', {
+      query: [...this.orgQuery(), ['page', '1'], ['limit', '1']],
+      expect: 200
+    }).then(
+      () => undefined,
+      (error: unknown) => {
+        if (error instanceof VersionNotServedError || !this.confirmed) throw error
+      }
+    )
+    return this.versionCheck
+  }
+
   private orgQuery(): [string, string][] {
     return this.options.organizationId ? [['organization_id', this.options.organizationId]] : []
   }
@@ -250,6 +302,43 @@ export class PolarClient {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     let warned = false
     let lastFailureAmbiguous = false
+    const send = async (): Promise<Answer> => {
+      const version = this.version
+      const started = Date.now()
+      const response = await this.dispatcher.request({
+        origin: this.origin,
+        path: requestPath,
+        method: method as Dispatcher.HttpMethod,
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          ...(version ? { 'polar-version': version } : {}),
+          'user-agent': USER_AGENT,
+          accept: 'application/json',
+          // Polar answers a write without Content-Length with 411 (never chunked).
+          ...(method !== 'GET'
+            ? { 'content-length': String(Buffer.byteLength(payload ?? '')) }
+            : {}),
+          ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
+        },
+        body: payload,
+        signal: options.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs
+      })
+      const text = await response.body.text()
+      logger.debug(`${method} ${route} → ${response.statusCode} (${Date.now() - started} ms)`)
+      const answered = response.headers['polar-version']
+      const answer: Answer = {
+        statusCode: response.statusCode,
+        headers: response.headers,
+        text,
+        version,
+        answered: typeof answered === 'string' ? answered : null
+      }
+      if (answer.answered) this.confirmed = true
+      if (answer.answered && version === null) this.answeredInstead(answer.answered)
+      return answer
+    }
     const attempt = async (n: number): Promise<T> => {
       if (n > 0 && options.ambiguousRetryWarning && !warned && lastFailureAmbiguous) {
         warned = true
@@ -260,25 +349,17 @@ export class PolarClient {
         if (done !== undefined) return done as T
       }
       if (n > 0 || !options.prepaid) await this.pacer.take()
-      const started = Date.now()
-      const response = await this.dispatcher.request({
-        origin: this.origin,
-        path: requestPath,
-        method: method as Dispatcher.HttpMethod,
-        headers: {
-          authorization: `Bearer ${this.options.token}`,
-          'polar-version': POLAR_VERSION,
-          'user-agent': USER_AGENT,
-          accept: 'application/json',
-          ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
-        },
-        body: payload,
-        signal: options.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs
-      })
-      const text = await response.body.text()
-      logger.debug(`${method} ${route} → ${response.statusCode} (${Date.now() - started} ms)`)
+      if (method !== 'GET' && !this.confirmed) await this.checkVersion()
+      let response = await send()
+      if (response.version !== null && versionNotServed(response)) {
+        const sent = response.version
+        if (this.options.apiVersion) throw new VersionNotServedError(sent!, method, route)
+        // Polar removed the pin: nothing was done; the same call goes to its current version.
+        this.retire(sent!)
+        await this.pacer.take()
+        response = await send()
+      }
+      const text = response.text
       if (response.statusCode !== options.expect) {
         throw new HttpStatus(response.statusCode, response.headers, text)
       }
@@ -322,6 +403,39 @@ export class PolarClient {
   }
 }
 
+interface Answer {
+  statusCode: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
+  /** The Polar-Version sent (null: none) and the one the response carried. */
+  version: string | null
+  answered: string | null
+}
+
+/**
+ * Polar's version middleware turning a version away (unknown, malformed or removed): 404
+ * {"detail":"Not Found"} with no Polar-Version header. A resource 404 carries the header and
+ * `"error":"ResourceNotFound"`.
+ */
+function versionNotServed(answer: Answer): boolean {
+  if (answer.statusCode !== 404 || answer.answered !== null) return false
+  try {
+    const body = JSON.parse(answer.text) as Record<string, unknown>
+    return body.detail === 'Not Found' && Object.keys(body).length === 1
+  } catch {
+    return false
+  }
+}
+
+export function retiredWarning(retired: string, answered: string): string {
+  return (
+    `Polar no longer serves API version ${retired}, which this release of polar-files-action ` +
+    `pins: it answers 404 without a Polar-Version header. This run goes on with the version ` +
+    `Polar answered with, ${answered}; update polar-files-action to a release that pins a ` +
+    'version Polar serves.'
+  )
+}
+
 /** A 2xx whose body is empty or not JSON. Never carries the body: a create's holds presigned URLs. */
 class UnreadableBody extends Error {
   constructor(readonly status: number) {
@@ -355,7 +469,7 @@ function toApiError(error: unknown, method: string, route: string, token: string
     )
   }
   if (!(error instanceof HttpStatus)) {
-    if (error instanceof PolarApiError) return error
+    if (error instanceof PolarApiError || error instanceof InputError) return error
     return new PolarApiError(
       0,
       method,

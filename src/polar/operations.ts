@@ -1,6 +1,7 @@
 /** Multi-call operations both modes share, over PolarClient. */
 import { errorMessage, PlanError, PolarApiError, throwIfCancelled } from '../errors.js'
 import { mapSettled } from '../limiter.js'
+import type { Logger } from '../log.js'
 import type { PolarClient } from './client.js'
 import type { BenefitDownloadables } from './types.js'
 
@@ -64,4 +65,40 @@ export async function deleteFiles<T extends { id: string }>(
     else failed.push({ item: items[i], reason: errorMessage(r.reason) })
   })
   return { deleted, failed }
+}
+
+/**
+ * Deletes the files among `ids` that are unfinished. Polar lists only completed files (also
+ * with `ids=`): an ID it lists is complete and is never deleted here; one it does not list is
+ * unfinished (hidden, yet deletable by ID) or gone already.
+ */
+export async function removeUnfinished(
+  client: PolarClient,
+  ids: string[],
+  logger: Logger
+): Promise<{ deleted: string[]; complete: string[]; failed: { id: string; reason: string }[] }> {
+  const listed = new Set((await client.getFiles(ids)).map(f => f.id))
+  const complete = ids.filter(id => listed.has(id))
+  for (const id of complete) logger.info(`${id} completed: kept.`)
+  const deleted: string[] = []
+  const failed: { id: string; reason: string }[] = []
+  const results = await mapSettled(
+    ids.filter(id => !listed.has(id)),
+    DELETE_CONCURRENCY,
+    async id => ({ id, result: await client.deleteFile(id) })
+  )
+  results.forEach(r => {
+    if (r.status === 'rejected') return
+    deleted.push(r.value.id)
+    logger.info(
+      r.value.result === 'deleted'
+        ? `Deleted the unfinished upload ${r.value.id}.`
+        : `${r.value.id} was already gone.`
+    )
+  })
+  const pending = ids.filter(id => !listed.has(id))
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') failed.push({ id: pending[i], reason: errorMessage(r.reason) })
+  })
+  return { deleted, complete, failed }
 }

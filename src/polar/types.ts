@@ -13,6 +13,8 @@ export interface FileRead {
   service: string
   is_uploaded: boolean
   created_at: string
+  /** Set by Polar's malware scan (asynchronous; null: not flagged yet). Customers get 403. */
+  flagged_malicious_at?: string | null
 }
 
 export interface CreatePart {

@@ -8,7 +8,7 @@ import type { Limiter } from '../limiter.js'
 import type { Logger } from '../log.js'
 import type { PolarClient } from '../polar/client.js'
 import type { FileRead } from '../polar/types.js'
-import { findUnchanged, relabel } from '../replace.js'
+import { findUnchanged, isFlagged, relabel } from '../replace.js'
 import type { FileResult } from '../report.js'
 import type { RetryPolicy } from '../retry.js'
 import { formatBytes } from '../units.js'
@@ -171,12 +171,14 @@ export async function publishFile(
     lines.push(
       `created ${read.id} in ${seconds.toFixed(1)} s (${formatBytes(file.size / Math.max(seconds, 0.001))}/s)`
     )
+    const flagged = isFlagged(read)
+    if (flagged) lines.push(FLAGGED_LINE)
     return {
       result: {
         ...base(hashes.sha256Hex),
         id: read.id,
         version: options.version,
-        status: 'created'
+        status: flagged ? 'flagged' : 'created'
       },
       createdAt: read.created_at
     }
@@ -187,6 +189,9 @@ export async function publishFile(
     deps.group(`${file.name} ← ${file.relativePath}`, lines)
   }
 }
+
+export const FLAGGED_LINE =
+  "flagged: Polar's malware scan flagged it as malicious; not published (left for review)"
 
 /** A file already in Polar with this name and content: reused, its label raised (never lowered). */
 function reused(

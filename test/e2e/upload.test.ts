@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { startConnectProxy } from '../support/connect-proxy.js'
 import { runAction, workspace, type FileOutput } from './harness.js'
+import { PINNED_VERSION } from '../../src/polar/api-version.js'
 
 const MIB = 1024 * 1024
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -68,7 +69,7 @@ describe('upload', () => {
     const log = emu.log()
     const api = log.filter(e => e.target === 'api')
     expect(
-      api.every(e => e.polarVersion === '2026-04' && /polar-files-action/.test(e.userAgent ?? ''))
+      api.every(e => e.polarVersion === PINNED_VERSION && /polar-files-action/.test(e.userAgent ?? ''))
     ).toBe(true)
     const s3 = log.filter(e => e.target === 's3')
     expect(s3).toHaveLength(5)

@@ -1,4 +1,5 @@
 /** What an API route handler receives and the Polar error replies it can give. */
+import type { Malware } from './malware.js'
 import type { Faults } from './faults.js'
 import type { Reply } from './http-util.js'
 import type { OpenApi, ValidationIssue } from './openapi.js'
@@ -10,6 +11,7 @@ export interface ApiDeps {
   openapi: OpenApi
   config: EmulatorConfig
   faults: Faults
+  malware: Malware
 }
 
 export interface ApiContext {

@@ -141,7 +141,8 @@ export const createFile: Handler = async ctx => {
     isUploaded: false,
     uploadId: null,
     parts: [],
-    lastModifiedAt: null
+    lastModifiedAt: null,
+    flaggedMaliciousAt: null
   })
   const upload = state.startUpload(BUCKET, file.path, file.id)
   file.uploadId = upload.uploadId
@@ -221,7 +222,12 @@ export const completeFile: Handler = ctx => {
   if (ctx.deps.config.keepBodies) file.content = Buffer.concat(received.flatMap(p => p.body ?? []))
   file.uploadId = null
   state.endUpload(upload.uploadId) // a second completion is NoSuchUpload, as in S3
-  return { status: 200, json: fileRead(file, ctx.deps.config.s3Url) }
+  // The malware scan: its flag in this answer already, or only in reads after it.
+  const verdict = ctx.deps.malware.verdict(file.name)
+  if (verdict === 'upload') file.flaggedMaliciousAt = new Date().toISOString()
+  const json = fileRead(file, ctx.deps.config.s3Url)
+  if (verdict === 'later') file.flaggedMaliciousAt = new Date().toISOString()
+  return { status: 200, json }
 }
 
 function asList(v: unknown): string[] | undefined {

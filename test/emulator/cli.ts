@@ -4,6 +4,11 @@
  *                                [--jitter MS] [--url-expiry S] [--seed-benefit]
  *                                [--s3-bandwidth RATE] [--s3-total-bandwidth RATE] [--s3-rtt MS]
  *                                [--s3-trust-checksums] [--github [--github-repo o/n]]
+ *                                [--versions V,V,V --current-version V | --polar-quarter Q]
+ *                                [--flag-malicious GLOB[:later]]...
+ * Versions are YYYY-MM; --polar-quarter 2027-04 serves Polar right after that release
+ * (2027-01, 2027-04 Current, 2027-07). --flag-malicious flags files of matching names at
+ * upload (with :later, only in reads after the upload's answer).
  * RATE is bytes per second, with an optional unit: 25M or 25MB = 25,000,000; 8MiB = 8,388,608.
  * Prints POLAR_API_URL=, POLAR_TOKEN=, POLAR_ORGANIZATION_ID=, S3_URL= (and POLAR_BENEFIT_ID=);
  * with --github also GITHUB_API_URL=, GITHUB_TOKEN=, GITHUB_STORAGE_URL=, GITHUB_REPOSITORY=
@@ -11,6 +16,7 @@
  */
 import { parseArgs } from 'node:util'
 import { startEmulator } from './index.js'
+import { checkVersions, versionsAt, type VersionSettings } from './versions.js'
 
 function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
@@ -63,12 +69,29 @@ const { values } = parseArgs({
     's3-bandwidth': { type: 'string' },
     's3-total-bandwidth': { type: 'string' },
     's3-rtt': { type: 'string' },
-    's3-trust-checksums': { type: 'boolean', default: false }
+    's3-trust-checksums': { type: 'boolean', default: false },
+    versions: { type: 'string' },
+    'current-version': { type: 'string' },
+    'polar-quarter': { type: 'string' },
+    'flag-malicious': { type: 'string', multiple: true }
   },
   strict: true
 })
 
+function versionOptions(): VersionSettings | undefined {
+  try {
+    if (values['polar-quarter']) return versionsAt(values['polar-quarter'])
+    if (!values.versions) return undefined
+    const served = values.versions.split(',').map(v => v.trim())
+    return checkVersions({ served, current: values['current-version'] ?? served[0] })
+  } catch (err) {
+    console.error(`--versions/--polar-quarter: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(2)
+  }
+}
+
 const emulator = await startEmulator({
+  versions: versionOptions(),
   apiPort: int('api-port', values['api-port']),
   s3Port: int('s3-port', values['s3-port']),
   rateLimitPerMinute: int('rate-limit', values['rate-limit']) ?? null,
@@ -80,6 +103,14 @@ const emulator = await startEmulator({
   s3RttMs: int('s3-rtt', values['s3-rtt']),
   s3TrustChecksums: values['s3-trust-checksums']
 })
+
+for (const flag of values['flag-malicious'] ?? []) {
+  const later = flag.endsWith(':later')
+  emulator.flagMalicious({
+    name: later ? flag.slice(0, -6) : flag,
+    when: later ? 'later' : 'upload'
+  })
+}
 
 const lines = [
   `POLAR_API_URL=${emulator.apiUrl}`,

@@ -2,7 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { faultFromJson, pathFromJson } from './faults.js'
 import { readBody, writeReply, type Reply } from './http-util.js'
+import type { MalwareRule } from './malware.js'
 import type { Emulator, Hold, S3NetworkSettings, SeedBenefit, SeedFile } from './types.js'
+import { versionsAt, type VersionSettings } from './versions.js'
 
 type Controls = Pick<
   Emulator,
@@ -22,6 +24,11 @@ type Controls = Pick<
   | 'seedFile'
   | 'seedBenefit'
   | 'createToken'
+  | 'setVersions'
+  | 'versions'
+  | 'flagMalicious'
+  | 'clearMalwareRules'
+  | 'flagFile'
 >
 
 interface ConfigBody extends Partial<S3NetworkSettings> {
@@ -83,8 +90,25 @@ async function route(
       const o = ((await body()) ?? {}) as Parameters<Emulator['createToken']>[0]
       return { status: 201, json: { token: emu.createToken(o) } }
     }
-    default:
+    case 'GET /_emulator/versions':
+      return { status: 200, json: emu.versions() }
+    case 'POST /_emulator/versions': {
+      // {served, current}, or {quarter: '2027-04'} for Polar right after that release.
+      const v = (await body()) as VersionSettings & { quarter?: string }
+      emu.setVersions(v.quarter ? versionsAt(v.quarter) : v)
+      return { status: 200, json: emu.versions() }
+    }
+    case 'POST /_emulator/malware':
+      emu.flagMalicious((await body()) as MalwareRule)
+      return { status: 204 }
+    case 'DELETE /_emulator/malware':
+      emu.clearMalwareRules()
+      return { status: 204 }
+    default: {
+      const flag = /^\/_emulator\/files\/([^/]+)\/flag$/.exec(path)
+      if (method === 'POST' && flag) return { status: 200, json: emu.flagFile(flag[1]) }
       return { status: 404, json: { error: 'unknown emulator control route', path } }
+    }
   }
 }
 

@@ -13,7 +13,9 @@ import { Network } from './network.js'
 import { OpenApi } from './openapi.js'
 import { RateLimiter } from './ratelimit.js'
 import { createS3Server } from './server-s3.js'
+import { Malware } from './malware.js'
 import { snapshotBenefit, State } from './state.js'
+import { ApiVersions } from './versions.js'
 import type { Emulator, EmulatorConfig, EmulatorOptions } from './types.js'
 
 export type {
@@ -29,7 +31,9 @@ export type {
   StoredFile
 } from './types.js'
 export { presignPart, BUCKET } from './sigv4.js'
-export { POLAR_VERSION } from './server-api.js'
+export { POLAR_VERSION, MAX_BODY_BYTES } from './server-api.js'
+export { DEFAULT_VERSIONS, versionsAt, type VersionSettings } from './versions.js'
+export type { MalwareRule } from './malware.js'
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -68,6 +72,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const log = new RequestLog()
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? null)
   const openapi = new OpenApi()
+  const versions = new ApiVersions(options.versions)
+  const malware = new Malware()
   const token = state.createToken({ kind: 'oat' })
 
   const network = new Network({
@@ -131,6 +137,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const f = state.file(id)
       return f?.isUploaded && f.deletedAt === null ? f.content : undefined
     },
+    setVersions: v => versions.set(v),
+    versions: () => versions.get(),
+    flagMalicious: rule => malware.add(rule),
+    clearMalwareRules: () => malware.clear(),
+    flagFile: id => {
+      const f = state.file(id)
+      if (!f) throw new Error(`no file ${id}`)
+      f.flaggedMaliciousAt = new Date().toISOString()
+      return state.snapshot(f)
+    },
     close: async () => {
       holds.clear()
       await Promise.all([closeServer(apiServer), closeServer(s3Server)])
@@ -145,6 +161,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     log,
     limiter,
     holds,
+    versions,
+    malware,
     control: createControl(emulator)
   })
   try {

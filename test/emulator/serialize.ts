@@ -40,7 +40,7 @@ export function fileRead(f: FileRecord, s3Url: string): Record<string, unknown> 
     is_uploaded: f.isUploaded,
     created_at: f.createdAt
   }
-  if (f.service === 'downloadable') read.flagged_malicious_at = null
+  if (f.service === 'downloadable') read.flagged_malicious_at = f.flaggedMaliciousAt ?? null
   if (f.service === 'product_media' || f.service === 'organization_avatar') {
     read.public_url = `${s3Url}${objectPath('polar-public-files', f.path)}`
   }
@@ -53,7 +53,7 @@ export function benefitFile(f: FileRecord): Record<string, unknown> {
     ...fileBase(f),
     is_uploaded: f.isUploaded,
     created_at: f.createdAt,
-    flagged_malicious_at: null,
+    flagged_malicious_at: f.flaggedMaliciousAt ?? null,
     downloaders: 0,
     downloads: 0
   }

@@ -19,8 +19,12 @@ import {
 import type { Holds } from './holds.js'
 import type { ValidationIssue } from './openapi.js'
 import type { RateLimiter } from './ratelimit.js'
+import type { ApiVersions } from './versions.js'
 
-export const POLAR_VERSION = '2026-04'
+/** The version the action's tests send by default (served by default, see versions.ts). */
+export const POLAR_VERSION = '2026-10'
+/** Polar's MaxBodySizeMiddleware: a write's body may be at most 10 MiB. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024
 
 interface Route {
   method: string
@@ -87,6 +91,7 @@ export interface ApiServerDeps extends ApiDeps {
   log: RequestLog
   limiter: RateLimiter
   holds: Holds
+  versions: ApiVersions
   /** Handles `/_emulator/…` (no auth, never logged); returns false when the path is not one. */
   control: (req: IncomingMessage, res: ServerResponse, path: string) => boolean
 }
@@ -148,6 +153,8 @@ function parseJsonBody(raw: Buffer): { value: unknown } | { issues: ValidationIs
 
 interface Outcome {
   reply: Reply
+  /** The version served (echoed as Polar-Version); none when the middleware turned it away. */
+  version?: string
   error?: string
   listedBy?: string[]
 }
@@ -158,12 +165,28 @@ async function process(
   path: string,
   rawQuery: string
 ): Promise<Outcome> {
-  const version = req.headers['polar-version']
-  if (version !== undefined && version !== POLAR_VERSION) {
+  const version = deps.versions.resolve(req.headers['polar-version'])
+  if (version === null) {
+    await readBody(req).catch(() => undefined)
     return {
       reply: { status: 404, json: { detail: 'Not Found' } },
-      error: `unknown Polar-Version ${String(version)}`
+      error: `Polar-Version ${String(req.headers['polar-version'])} is not served`
     }
+  }
+  const outcome = await served(deps, req, path, rawQuery)
+  return { ...outcome, version }
+}
+
+async function served(
+  deps: ApiServerDeps,
+  req: IncomingMessage,
+  path: string,
+  rawQuery: string
+): Promise<Outcome> {
+  const guard = bodyGuard(req)
+  if (guard) {
+    req.resume()
+    return guard
   }
   if (SLASHLESS.has(path)) {
     const location = `http://${req.headers.host ?? 'localhost'}${path}/${rawQuery ? `?${rawQuery}` : ''}`
@@ -274,6 +297,34 @@ async function process(
   return { reply, error: ctx.error, listedBy: ctx.listedBy }
 }
 
+/** Polar's request guards: a write needs Content-Length (411) and at most 10 MiB (413). */
+function bodyGuard(req: IncomingMessage): Outcome | undefined {
+  if (!['POST', 'PUT', 'PATCH'].includes(req.method ?? '')) return undefined
+  const length = req.headers['content-length']
+  if (length === undefined) {
+    return {
+      reply: {
+        status: 411,
+        json: { error: 'LengthRequired', detail: 'A Content-Length header is required.' }
+      },
+      error: 'no Content-Length on a write'
+    }
+  }
+  if (Number(length) > MAX_BODY_BYTES) {
+    return {
+      reply: {
+        status: 413,
+        json: {
+          error: 'RequestBodyTooLarge',
+          detail: `Request body is too large. The maximum is ${MAX_BODY_BYTES} bytes.`
+        }
+      },
+      error: `body of ${length} bytes`
+    }
+  }
+  return undefined
+}
+
 /** 0…`max` ms, uniformly: reads and writes of concurrent clients interleave differently each time. */
 function jitter(max: number): Promise<void> {
   return sleep(max > 0 ? Math.random() * max : 0)
@@ -332,7 +383,13 @@ async function handle(
   if (outcome.listedBy) entry.listedBy = outcome.listedBy
   await jitter(deps.config.apiJitterMs)
   await sleep(deps.config.apiLatencyMs)
-  if (!res.destroyed) writeReply(res, outcome.reply)
+  const reply = outcome.version
+    ? {
+        ...outcome.reply,
+        headers: { ...outcome.reply.headers, 'polar-version': outcome.version }
+      }
+    : outcome.reply
+  if (!res.destroyed) writeReply(res, reply)
 }
 
 export function createApiServer(deps: ApiServerDeps): Server {

@@ -99,7 +99,8 @@ export class State {
       uploadId: null,
       parts: [],
       createdAt: s.createdAt,
-      lastModifiedAt: s.createdAt ?? new Date().toISOString()
+      lastModifiedAt: s.createdAt ?? new Date().toISOString(),
+      flaggedMaliciousAt: s.flaggedMaliciousAt ?? null
     })
     return snapshotFile(record)
   }

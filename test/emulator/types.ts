@@ -1,3 +1,5 @@
+import type { MalwareRule } from './malware.js'
+import type { VersionSettings } from './versions.js'
 /** Public types of the emulator (shapes fixed by INTERFACE.md; extra optional fields are additions). */
 
 export interface EmulatorOptions {
@@ -24,6 +26,8 @@ export interface EmulatorOptions {
   s3RttMs?: number
   /** Addition, bench only: S3 believes the signed checksums instead of hashing bodies. */
   s3TrustChecksums?: boolean
+  /** Addition: the API versions served (default: December 2026's, see versions.ts). */
+  versions?: VersionSettings
 }
 
 /** Addition: the S3 network model's live settings (see network.ts). */
@@ -66,6 +70,14 @@ export interface Emulator {
     organizationId?: string
   }): StoredBenefit
   fileContent(id: string): Buffer | undefined
+  /** Addition: the API versions served and the Current one (see versions.ts). */
+  setVersions(v: VersionSettings): void
+  versions(): VersionSettings
+  /** Addition: flag files completing with a matching name as malicious (see malware.ts). */
+  flagMalicious(rule: MalwareRule): void
+  clearMalwareRules(): void
+  /** Addition: flag one file now, as a scan finishing later in a run would. */
+  flagFile(id: string): StoredFile
   close(): Promise<void>
 }
 
@@ -154,6 +166,8 @@ export interface StoredFile {
   parts: StoredPart[]
   /** Addition: when /uploaded succeeded (Polar's last_modified_at). */
   lastModifiedAt?: string | null
+  /** Addition: when Polar's malware scan flagged the file (`flagged_malicious_at`); null: not. */
+  flaggedMaliciousAt?: string | null
 }
 
 export interface SeedFile {
@@ -165,6 +179,8 @@ export interface SeedFile {
   service?: 'downloadable' | 'product_media' | 'organization_avatar'
   mimeType?: string
   organizationId?: string
+  /** Addition: seeded as flagged by Polar's malware scan at this time. */
+  flaggedMaliciousAt?: string
 }
 
 export interface StoredBenefit {
