@@ -54,14 +54,12 @@ export function deprecationWarning(version: string, pinned: boolean, now: Date):
   const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`
   const deprecated = addMonths(version, 3)
   const removed = addMonths(version, 6)
-  if (current < deprecated) return null
+  // Once removed, the run's first call tells (and falls back, or fails for an explicit one).
+  if (current < deprecated || current >= removed) return null
   const what = pinned
     ? `Polar API version ${version}, which this release of polar-files-action pins,`
     : `Polar API version ${version} (the \`api-version\` input)`
-  const when =
-    current < removed
-      ? `Polar will remove it in the first week of ${monthName(removed)}`
-      : `Polar removes it in the first week of ${monthName(removed)}`
+  const when = `Polar will remove it in the first week of ${monthName(removed)}`
   const fix = pinned
     ? 'update polar-files-action to a release that pins a newer version'
     : 'set `api-version` to a newer version (or leave it empty for the action’s pin)'

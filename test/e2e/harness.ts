@@ -17,6 +17,8 @@ export interface ActionRun {
   stdout: string
   stderr: string
   outputs: Record<string, string>
+  /** What the step saved in its step state (GITHUB_STATE), as the post step gets it. */
+  state: Record<string, string>
   summary: string
   /** The content of the `checksums-file` output (RUNNER_TEMP is removed after the run). */
   checksumsFile?: string
@@ -57,6 +59,8 @@ export async function runAction(
   const state = tempDir('run-') // RUNNER_TEMP and the output files: removed once read
   const outputFile = join(state, 'output')
   const summaryFile = join(state, 'summary')
+  const stateFile = join(state, 'state')
+  writeFileSync(stateFile, '')
   writeFileSync(outputFile, '')
   writeFileSync(summaryFile, '')
   const env: Record<string, string> = {
@@ -65,6 +69,7 @@ export async function runAction(
     GITHUB_WORKSPACE: options.workspace,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_STATE: stateFile,
     RUNNER_TEMP: state,
     ...options.env
   }
@@ -110,19 +115,23 @@ export async function runAction(
   clearTimeout(timer)
   const outputs = parseOutputs(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
+  const saved = parseOutputs(readFileSync(stateFile, 'utf8'))
   const checksumsFile = outputs['checksums-file']?.startsWith(state)
     ? readFileSync(outputs['checksums-file'], 'utf8')
     : undefined
   const peakRssMiB = timed
     ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) / 1024
     : undefined
-  const leftInTemp = readdirSync(state).filter(f => !['output', 'summary', 'time'].includes(f))
+  const leftInTemp = readdirSync(state).filter(
+    f => !['output', 'summary', 'time', 'state'].includes(f)
+  )
   rmSync(state, { recursive: true, force: true, maxRetries: 5 })
   return {
     code,
     stdout,
     stderr,
     outputs,
+    state: saved,
     summary,
     checksumsFile,
     leftInTemp,
@@ -135,7 +144,12 @@ export async function runAction(
   }
 }
 
-/** GITHUB_OUTPUT holds `name<<DELIM\nvalue\nDELIM` blocks. */
+/** The environment GitHub gives the `post:` step: the main step's saved state as STATE_*. */
+export function postStepEnv(saved: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(saved).map(([k, v]) => [`STATE_${k}`, v]))
+}
+
+/** GITHUB_OUTPUT holds `name<<DELIM\nvalue\nDELIM` blocks (GITHUB_STATE too; the last wins). */
 export function parseOutputs(text: string): Record<string, string> {
   const out: Record<string, string> = {}
   const re = /^(.+?)<<(\S+)\n([\s\S]*?)\n\2$/gm

@@ -69,7 +69,9 @@ describe('upload', () => {
     const log = emu.log()
     const api = log.filter(e => e.target === 'api')
     expect(
-      api.every(e => e.polarVersion === PINNED_VERSION && /polar-files-action/.test(e.userAgent ?? ''))
+      api.every(
+        e => e.polarVersion === PINNED_VERSION && /polar-files-action/.test(e.userAgent ?? '')
+      )
     ).toBe(true)
     const s3 = log.filter(e => e.target === 's3')
     expect(s3).toHaveLength(5)
