@@ -116,7 +116,10 @@ export function findUnchanged(
     createdAt: match.created_at,
     version: relabel(match.version, version) ?? match.version
   }
-  return existing.some(f => f.is_uploaded !== false && isNewer(f, reused)) ? undefined : match
+  // A flagged newer file was never published: it does not make the match a revert.
+  return existing.some(f => f.is_uploaded !== false && !isFlagged(f) && isNewer(f, reused))
+    ? undefined
+    : match
 }
 
 /** Why a flagged file is kept (by cleanup and by replace). */

@@ -10,7 +10,12 @@ import { errorMessage, throwIfCancelled, UrlExpiredError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Limiter } from '../limiter.js'
 import type { PolarClient } from '../polar/client.js'
-import type { FileRead, FileUpload } from '../polar/types.js'
+import type {
+  DownloadableFileCreate,
+  FileRead,
+  FileUpload,
+  FileUploadCompleted
+} from '../polar/types.js'
 import type { RetryPolicy } from '../retry.js'
 import type { FileHashes } from './hash.js'
 import { chunkFor } from './body.js'
@@ -70,15 +75,10 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
       throwIfCancelled(ctx.cancel) // cancelled while the create was in flight
       const etags = await putParts(ctx, job, created, admitted)
       throwIfCancelled(ctx.cancel)
-      const done = await ctx.client.completeUpload(created.id, {
-        id: created.upload.id,
-        path: created.upload.path,
-        parts: job.parts.map((p, i) => ({
-          number: p.number,
-          checksum_etag: etags[i],
-          checksum_sha256_base64: job.hashes.partSha256Base64[i]
-        }))
-      })
+      const done = await ctx.client.completeUpload(
+        created.id,
+        completionRequest(created, job, etags)
+      )
       ctx.incomplete.delete(created.id)
       if (ctx.pool.describe) ctx.logger.debug(`${job.name}: ${ctx.pool.describe()}`)
       return done
@@ -107,7 +107,12 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
 }
 
 function createFor(ctx: UploadContext, job: UploadJob): Promise<FileUpload> {
-  return ctx.client.createFile({
+  return ctx.client.createFile(createRequest(job))
+}
+
+/** The create body (at 10,000 parts about 1.5 MB: under Polar's 10 MiB request limit). */
+export function createRequest(job: Omit<UploadJob, 'path'>): DownloadableFileCreate {
+  return {
     service: 'downloadable',
     name: job.name,
     mime_type: job.mimeType,
@@ -122,7 +127,24 @@ function createFor(ctx: UploadContext, job: UploadJob): Promise<FileUpload> {
         checksum_sha256_base64: job.hashes.partSha256Base64[i]
       }))
     }
-  })
+  }
+}
+
+/** The `/uploaded` body: every part's ETag and checksum, in order. */
+export function completionRequest(
+  created: Pick<FileUpload, 'upload'>,
+  job: Pick<UploadJob, 'parts' | 'hashes'>,
+  etags: string[]
+): FileUploadCompleted {
+  return {
+    id: created.upload.id,
+    path: created.upload.path,
+    parts: job.parts.map((p, i) => ({
+      number: p.number,
+      checksum_etag: etags[i],
+      checksum_sha256_base64: job.hashes.partSha256Base64[i]
+    }))
+  }
 }
 
 /** Every part through the pool; the first failure stops the rest of this file's parts. */
