@@ -10,14 +10,14 @@ import { proxyAwareDispatcher } from '../proxy.js'
 import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
 import { PINNED_VERSION } from './api-version.js'
+import { checkBenefit, checkFileRead, checkFileUpload, checkList } from './check.js'
 import { Pacer } from './pacer.js'
 import type {
   BenefitDownloadables,
   DownloadableFileCreate,
   FileRead,
   FileUpload,
-  FileUploadCompleted,
-  ListResource
+  FileUploadCompleted
 } from './types.js'
 
 const PAGE_LIMIT = 100
@@ -115,7 +115,7 @@ export class PolarClient {
 
   /** Every file of the organization visible to the list endpoint (completed, not deleted). */
   listFiles(signal?: AbortSignal): Promise<FileRead[]> {
-    return this.listAll<FileRead>('/v1/files/', this.orgQuery(), signal)
+    return this.listAll<FileRead>('/v1/files/', this.orgQuery(), checkFileRead, signal)
   }
 
   /** The completed files among `ids` (Polar has no single-file GET). */
@@ -124,14 +124,14 @@ export class PolarClient {
       ...this.orgQuery(),
       ...ids.map(id => ['ids', id] as [string, string])
     ]
-    return this.listAll<FileRead>('/v1/files/', query)
+    return this.listAll<FileRead>('/v1/files/', query, checkFileRead)
   }
 
-  createFile(body: DownloadableFileCreate): Promise<FileUpload> {
+  async createFile(body: DownloadableFileCreate): Promise<FileUpload> {
     const payload = this.options.organizationId
       ? { ...body, organization_id: this.options.organizationId }
       : body
-    return this.call<FileUpload>('POST', '/v1/files/', {
+    const created = await this.call<unknown>('POST', '/v1/files/', {
       body: payload,
       expect: 201,
       ambiguousRetryWarning:
@@ -139,24 +139,39 @@ export class PolarClient {
         'If Polar did create it, that upload stays incomplete: invisible to customers and to ' +
         "Polar's file list, and it cannot be deleted without the ID Polar never returned."
     })
+    try {
+      return checkFileUpload(created, 'POST /v1/files/')
+    } catch (error) {
+      // Created, but unusable: deleted before the error goes up (nothing left unfinished).
+      const id = (created as { id?: unknown } | null)?.id
+      if (typeof id !== 'string') throw error
+      const left = await this.deleteFile(id).then(
+        () => '',
+        () => ` The created file ${id} could not be deleted: delete it with DELETE /v1/files/${id}.`
+      )
+      throw new Error(`${(error as Error).message}${left}`, { cause: error })
+    }
   }
 
   /**
    * Completes the S3 multipart upload. Not idempotent, and S3 failures come back as 500:
    * after an ambiguous failure, look the file up and only call again if it is not uploaded.
    */
-  completeUpload(id: string, body: FileUploadCompleted): Promise<FileRead> {
-    return this.call<FileRead>('POST', `/v1/files/${id}/uploaded`, {
+  async completeUpload(id: string, body: FileUploadCompleted): Promise<FileRead> {
+    const done = await this.call<unknown>('POST', `/v1/files/${id}/uploaded`, {
       body,
       expect: 200,
       // S3 assembles every part before Polar answers: a 10,000-part file takes a while.
       timeoutMs: 5 * 60_000,
       beforeRetry: async () => (await this.getFiles([id])).find(f => f.id === id && f.is_uploaded)
     })
+    return checkFileRead(done, `POST /v1/files/${id}/uploaded`)
   }
 
-  updateFileVersion(id: string, version: string): Promise<FileRead> {
-    return this.call<FileRead>('PATCH', `/v1/files/${id}`, { body: { version }, expect: 200 })
+  async updateFileVersion(id: string, version: string): Promise<FileRead> {
+    const route = `/v1/files/${id}`
+    const file = await this.call<unknown>('PATCH', route, { body: { version }, expect: 200 })
+    return checkFileRead(file, `PATCH ${route}`)
   }
 
   /** Deletes a file; 'gone' when Polar says it no longer exists (deleted already, e.g. by a retry). */
@@ -178,11 +193,12 @@ export class PolarClient {
     return this.pacer.take(calls)
   }
 
-  getBenefit(id: string, turn: Turn = {}): Promise<BenefitDownloadables> {
-    return this.call<BenefitDownloadables>('GET', `/v1/benefits/${id}`, {
+  async getBenefit(id: string, turn: Turn = {}): Promise<BenefitDownloadables> {
+    const benefit = await this.call<unknown>('GET', `/v1/benefits/${id}`, {
       expect: 200,
       prepaid: turn.prepaid
     })
+    return checkBenefit(benefit, `GET /v1/benefits/${id}`)
   }
 
   listDownloadablesBenefits(): Promise<BenefitDownloadables[]> {
@@ -190,23 +206,25 @@ export class PolarClient {
     return this.listAll<BenefitDownloadables>(
       '/v1/benefits/',
       [...this.orgQuery(), ['type', 'downloadables'], ['sorting', 'created_at']],
+      checkBenefit,
       undefined,
       true
     )
   }
 
-  patchBenefitFiles(
+  async patchBenefitFiles(
     id: string,
     files: string[],
     archived: Record<string, boolean>,
     turn: Turn = {}
   ): Promise<BenefitDownloadables> {
-    return this.call<BenefitDownloadables>('PATCH', `/v1/benefits/${id}`, {
+    const benefit = await this.call<unknown>('PATCH', `/v1/benefits/${id}`, {
       body: { type: 'downloadables', properties: { files, archived } },
       expect: 200,
       prepaid: turn.prepaid,
       once: true
     })
+    return checkBenefit(benefit, `PATCH /v1/benefits/${id}`)
   }
 
   /** The pin is gone: every call from now on goes without Polar-Version (Polar's current). */
@@ -251,6 +269,7 @@ export class PolarClient {
   private async listAll<T extends { id: string }>(
     path: string,
     query: [string, string][],
+    item: (v: unknown, endpoint: string, at: string) => T,
     signal?: AbortSignal,
     /** Every item or an error: the benefits protect files, a missed one would not. */
     complete = false
@@ -258,12 +277,16 @@ export class PolarClient {
     const byId = new Map<string, T>()
     let expected = 0
     for (let pass = 0; pass < 2; pass++) {
-      const page = (n: number) =>
-        this.call<ListResource<T>>('GET', path, {
-          query: [...query, ['page', String(n)], ['limit', String(PAGE_LIMIT)]],
-          expect: 200,
-          signal
-        })
+      const page = async (n: number) =>
+        checkList(
+          await this.call<unknown>('GET', path, {
+            query: [...query, ['page', String(n)], ['limit', String(PAGE_LIMIT)]],
+            expect: 200,
+            signal
+          }),
+          `GET ${path}`,
+          item
+        )
       const first = await page(1)
       const pages = [first]
       const rest: number[] = []

@@ -328,3 +328,82 @@ describe('post step', () => {
     expect(post.stdout.trim()).toBe('')
   })
 })
+
+describe('response checks', () => {
+  test('a create answer without a part URL fails naming endpoint and field; the file is deleted, nothing else written', async () => {
+    const name = `shape-${Date.now()}.bin`
+    emu.injectFault({
+      target: 'api',
+      method: 'POST',
+      path: '/v1/files/',
+      kind: 'field',
+      field: 'upload.parts.0.url'
+    })
+    const run = await runAction(
+      { ...base(), files: name },
+      { workspace: workspace({ [name]: 'abc' }) }
+    )
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain('POST /v1/files/ answered without a valid `upload.parts[0].url`')
+    const created = emu.files().filter(f => f.name === name)
+    expect(created).toHaveLength(1)
+    expect(created[0].deletedAt).not.toBeNull()
+    expect(writes().map(e => e.method)).toEqual(['POST', 'DELETE'])
+    expect(emu.log().some(e => e.target === 's3')).toBe(false)
+  })
+
+  test('an /uploaded answer without is_uploaded fails naming it; the upload is rolled back', async () => {
+    const name = `shape2-${Date.now()}.bin`
+    emu.injectFault({
+      target: 'api',
+      method: 'POST',
+      path: /\/uploaded$/,
+      kind: 'field',
+      field: 'is_uploaded'
+    })
+    const run = await runAction(
+      { ...base(), files: name },
+      { workspace: workspace({ [name]: 'abc' }) }
+    )
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(
+      /POST \/v1\/files\/[0-9a-f-]+\/uploaded answered without a valid `is_uploaded`/
+    )
+    expect(emu.files().filter(f => f.name === name && !f.deletedAt)).toHaveLength(0)
+  })
+
+  test('a benefit without properties.files fails while planning, before any write', async () => {
+    const r = release('shape3')
+    emu.injectFault({
+      target: 'api',
+      method: 'GET',
+      path: `/v1/benefits/${r.ben.id}`,
+      kind: 'field',
+      field: 'properties.files'
+    })
+    const run = await runAction(
+      { ...base(), files: r.name, 'benefit-ids': r.ben.id },
+      { workspace: r.ws }
+    )
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain(
+      `GET /v1/benefits/${r.ben.id} answered without a valid \`properties.files\``
+    )
+    expect(writes()).toHaveLength(0)
+  })
+
+  test('a list page without pagination fails naming it', async () => {
+    const r = release('shape4')
+    emu.injectFault({
+      target: 'api',
+      method: 'GET',
+      path: '/v1/files/',
+      kind: 'field',
+      field: 'pagination'
+    })
+    const run = await runAction({ ...base(), files: r.name }, { workspace: r.ws })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain('GET /v1/files/ answered without a valid `pagination`')
+    expect(writes()).toHaveLength(0)
+  })
+})

@@ -23,7 +23,11 @@ export class Faults {
     const times = fault.times ?? 1
     if (!Number.isInteger(times) || times < 1)
       throw new Error('fault.times must be a positive integer')
-    this.queue.push({ fault, remaining: times })
+    // A field fault alters an answer: it can only act after the request was handled.
+    this.queue.push({
+      fault: fault.kind === 'field' ? { ...fault, phase: 'after' } : fault,
+      remaining: times
+    })
   }
 
   clear(): void {
@@ -79,7 +83,27 @@ export function faultFromJson(value: unknown): Fault {
       if (typeof v.ms !== 'number' || v.ms < 0)
         throw new Error('fault.ms must be a non-negative number')
       return base as Fault
+    case 'field':
+      if (typeof v.field !== 'string' || !v.field) throw new Error('fault.field must be a dot path')
+      return { ...base, phase: 'after' } as Fault
     default:
-      throw new Error("fault.kind must be 'status', 'reset' or 'delay'")
+      throw new Error("fault.kind must be 'status', 'reset', 'delay' or 'field'")
   }
+}
+
+/** The JSON answer with `field` removed (or set to `value`): see the 'field' fault. */
+export function alterField(json: unknown, field: string, value?: unknown): unknown {
+  const copy = structuredClone(json) as Record<string, unknown>
+  const keys = field.split('.')
+  let at: Record<string, unknown> | undefined = copy
+  for (const key of keys.slice(0, -1)) {
+    at = at?.[key] as Record<string, unknown> | undefined
+    if (typeof at !== 'object' || at === null) return copy
+  }
+  const last = keys[keys.length - 1]
+  if (at) {
+    if (value === undefined) delete at[last]
+    else at[last] = value
+  }
+  return copy
 }

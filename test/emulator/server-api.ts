@@ -16,6 +16,7 @@ import {
   type Reply,
   type RequestLog
 } from './http-util.js'
+import { alterField } from './faults.js'
 import type { Holds } from './holds.js'
 import type { ValidationIssue } from './openapi.js'
 import type { RateLimiter } from './ratelimit.js'
@@ -373,6 +374,16 @@ async function handle(
       return
     }
     if (after?.kind === 'delay') await sleep(after.ms)
+    if (after?.kind === 'field' && outcome.reply.json !== undefined) {
+      outcome = {
+        ...outcome,
+        reply: {
+          ...outcome.reply,
+          json: alterField(outcome.reply.json, after.field, after.value)
+        },
+        error: `injected: ${after.field} altered`
+      }
+    }
     if (after?.kind === 'status')
       outcome = {
         reply: faultReply(after.status, after.retryAfter, after.echo ? echo(req) : undefined),

@@ -102,6 +102,12 @@ export type Fault =
     })
   | (FaultBase & { kind: 'reset'; afterBytes?: number })
   | (FaultBase & { kind: 'delay'; ms: number })
+  /**
+   * Addition (API, phase 'after'): the request is handled, then `field` (a dot path; numbers
+   * index arrays, e.g. `upload.parts.0.url`) is removed from the JSON answer, or set to
+   * `value` — a Polar whose schema moved on.
+   */
+  | (FaultBase & { kind: 'field'; field: string; value?: unknown })
 
 /**
  * Addition: the next `count` API requests matching `method`/`path` wait until all `count` have
