@@ -59,9 +59,8 @@ export function deprecationWarning(version: string, pinned: boolean, now: Date):
   const what = pinned
     ? `Polar API version ${version}, which this release of polar-files-action pins,`
     : `Polar API version ${version} (the \`api-version\` input)`
-  const when = `Polar will remove it in the first week of ${monthName(removed)}`
   const fix = pinned
     ? 'update polar-files-action to a release that pins a newer version'
     : 'set `api-version` to a newer version (or leave it empty for the action’s pin)'
-  return `${what} is deprecated: ${when}. Before then, ${fix}.`
+  return `${what} is deprecated: Polar will remove it in the first week of ${monthName(removed)}. Before then, ${fix}.`
 }
