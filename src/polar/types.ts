@@ -1,72 +1,50 @@
-/** The subset of Polar's OpenAPI schemas (2026-04) this action uses; see ../shared/polar-openapi-files.json. */
+/**
+ * The payload types this action uses, taken from Polar's OpenAPI document: `openapi.d.ts` is
+ * generated from the vendored subset (`npm run openapi-types`; the versions it covers are
+ * recorded in test/emulator/polar-openapi-files.versions.json). A new Polar spec dropped in
+ * shows every change the action would feel as a type error here or where these are used.
+ */
+import type { components } from './openapi.js'
 
-export interface FileRead {
-  id: string
-  organization_id: string
-  name: string
-  path: string
-  mime_type: string
-  size: number
-  checksum_sha256_base64: string | null
-  checksum_sha256_hex: string | null
-  version: string | null
-  service: string
-  is_uploaded: boolean
-  created_at: string
-  /** Set by Polar's malware scan (asynchronous; null: not flagged yet). Customers get 403. */
-  flagged_malicious_at?: string | null
+type Schemas = components['schemas']
+type Downloadable = Schemas['DownloadableFileRead']
+
+/**
+ * A file as the list endpoint returns it (any service): the fields the action reads. Only a
+ * downloadable file has `flagged_malicious_at` (set by Polar's malware scan).
+ */
+export type FileRead = Pick<
+  Downloadable,
+  | 'id'
+  | 'organization_id'
+  | 'name'
+  | 'path'
+  | 'mime_type'
+  | 'size'
+  | 'checksum_sha256_base64'
+  | 'checksum_sha256_hex'
+  | 'version'
+  | 'is_uploaded'
+  | 'created_at'
+> & {
+  service: Schemas['FileServiceTypes']
+  flagged_malicious_at?: Downloadable['flagged_malicious_at']
 }
 
-export interface CreatePart {
-  number: number
-  chunk_start: number
-  chunk_end: number
-  checksum_sha256_base64: string
-}
+export type CreatePart = Schemas['S3FileCreatePart']
+export type DownloadableFileCreate = Schemas['DownloadableFileCreate']
+export type UploadPart = Schemas['S3FileUploadPart']
+export type FileUpload = Schemas['FileUpload']
+export type CompletedPart = Schemas['S3FileUploadCompletedPart']
+export type FileUploadCompleted = Schemas['FileUploadCompleted']
 
-export interface DownloadableFileCreate {
-  service: 'downloadable'
-  organization_id?: string
-  name: string
-  mime_type: string
-  size: number
-  checksum_sha256_base64: string
-  version: string | null
-  upload: { parts: CreatePart[] }
-}
-
-export interface UploadPart extends CreatePart {
-  url: string
-  expires_at: string
-  headers?: Record<string, string>
-}
-
-export interface FileUpload extends Omit<FileRead, 'created_at' | 'is_uploaded'> {
-  is_uploaded?: boolean
-  upload: { id: string; path: string; parts: UploadPart[] }
-}
-
-export interface CompletedPart {
-  number: number
-  checksum_etag: string
-  checksum_sha256_base64: string
-}
-
-export interface FileUploadCompleted {
-  id: string
-  path: string
-  parts: CompletedPart[]
-}
-
-export interface BenefitDownloadables {
-  id: string
-  type: string
-  description: string
-  organization_id: string
-  properties: { files: string[]; archived: Record<string, boolean> }
-}
+/** A benefit read by ID may be of any type: only a downloadables one holds files. */
+export type BenefitDownloadables = Pick<
+  Schemas['BenefitDownloadables'],
+  'id' | 'description' | 'organization_id' | 'properties'
+> & { type: string }
 
 export interface ListResource<T> {
   items: T[]
-  pagination: { total_count: number; max_page: number }
+  pagination: Schemas['Pagination']
 }
