@@ -42,8 +42,10 @@ export async function run(): Promise<void> {
   let s3: Dispatcher | undefined
   let progress: Progress | undefined
   // Saved to the step state at each change: a killed step's post step deletes what is left.
-  core.saveState(POST_STATE.isPost, 'true')
-  const incomplete = new SavedSet(ids => core.saveState(POST_STATE.unfinished, JSON.stringify(ids)))
+  // (Only where a runner gives a state file: elsewhere there is no post step to read it.)
+  const save = process.env.GITHUB_STATE ? core.saveState : () => undefined
+  save(POST_STATE.isPost, 'true')
+  const incomplete = new SavedSet(ids => save(POST_STATE.unfinished, JSON.stringify(ids)))
   const cancellation = new AbortController()
   const onCancel = (signal: NodeJS.Signals) => cancel(signal, cancellation, incomplete)
   process.on('SIGINT', onCancel)
