@@ -251,7 +251,10 @@ export class PolarClient {
     }).then(
       () => undefined,
       (error: unknown) => {
-        if (error instanceof VersionNotServedError || !this.confirmed) throw error
+        if (error instanceof VersionNotServedError) throw error
+        if (this.confirmed) return
+        this.versionCheck = null // not an answer about the version: the next write asks again
+        throw error
       }
     )
     return this.versionCheck
