@@ -70,7 +70,7 @@ function setup(listFiles: () => Promise<never>) {
 }
 
 const unauthorized = () => new PolarApiError(401, 'GET', '/v1/files/', 'invalid_token', 'bad token')
-const wait = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+const wait = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
 
 /**
  * Resolves once this process (its hash worker threads share its descriptors) has `path` open,
