@@ -11,7 +11,7 @@ import { scrubSecrets } from './log.js'
 import { parseInputs } from './inputs.js'
 import { deprecationWarning, PINNED_VERSION } from './polar/api-version.js'
 import { PolarClient, retiredWarning } from './polar/client.js'
-import { proxyAwareDispatcher } from './proxy.js'
+import { proxyAwareDispatcher, proxySecrets } from './proxy.js'
 import {
   coreLogger,
   emptyReport,
@@ -30,10 +30,11 @@ import { connectionsFor } from './upload/pool.js'
 const CANCEL_ROLLBACK_MS = 5000
 
 export async function run(): Promise<void> {
-  // Mask the tokens before anything can print them, even a failed parse.
+  // Mask the tokens and a proxy URL's password before anything can print them or send a
+  // request, even a failed parse.
   const rawToken = core.getInput('token').trim()
   const githubToken = core.getInput('github-token').trim()
-  const secrets = [rawToken, githubToken].filter(Boolean)
+  const secrets = [rawToken, githubToken, ...proxySecrets()].filter(Boolean)
   for (const secret of secrets) core.setSecret(secret)
 
   let report: RunReport | undefined

@@ -26,3 +26,52 @@ function withScheme(value: string): string {
   const v = value.trim()
   return !v || /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `http://${v}`
 }
+
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']
+
+/**
+ * The credential in an authenticated proxy URL (`http://user:password@proxy:3128`), in every form
+ * a log could carry it: as written, as the URL parser normalizes it, percent-decoded (what the
+ * proxy receives), and the Basic `user:password` base64 that undici (decoded) and
+ * @actions/http-client (as written) send. The caller registers each as a secret.
+ */
+export function proxySecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  const found = new Set<string>()
+  for (const name of PROXY_VARIABLES) {
+    const value = withScheme(env[name] ?? '')
+    // userinfo ends at the last `@` of the authority (the URL parser's rule); a raw `@` or `/`
+    // in a password is what the parser would otherwise split or re-encode.
+    const authority = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0]
+    const at = authority.lastIndexOf('@')
+    if (at < 0) continue
+    const userinfo = authority.slice(0, at)
+    const colon = userinfo.indexOf(':')
+    const user = colon < 0 ? userinfo : userinfo.slice(0, colon)
+    const password = colon < 0 ? '' : userinfo.slice(colon + 1)
+    if (!password) continue
+    let parsed: { username: string; password: string } = { username: user, password }
+    try {
+      parsed = new URL(value)
+    } catch {
+      // Not a URL undici would use either; still hide what looks like a password.
+    }
+    for (const [u, p] of [
+      [user, password],
+      [parsed.username, parsed.password],
+      [decode(parsed.username), decode(parsed.password)]
+    ]) {
+      if (!p) continue
+      found.add(p)
+      found.add(Buffer.from(`${u}:${p}`).toString('base64'))
+    }
+  }
+  return [...found]
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}

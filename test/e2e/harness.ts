@@ -10,6 +10,11 @@ import { tempDir } from '../support/temp.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const BUNDLE = join(ROOT, 'dist/index.js')
+/**
+ * The node that runs the bundle: POLAR_E2E_NODE when set (.ci/run points it at a node24, the
+ * runtime action.yml names, whatever node runs jest), else the node running the tests.
+ */
+export const ACTION_NODE = process.env.POLAR_E2E_NODE || process.execPath
 const GNU_TIME = '/usr/bin/time'
 
 export interface ActionRun {
@@ -79,11 +84,11 @@ export async function runAction(
   const timeFile = join(state, 'time')
   const timed = options.peakRss && existsSync(GNU_TIME)
   const child = timed
-    ? spawn(GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, BUNDLE], {
+    ? spawn(GNU_TIME, ['-f', '%M', '-o', timeFile, ACTION_NODE, BUNDLE], {
         cwd: options.workspace,
         env
       })
-    : spawn(process.execPath, [BUNDLE], { cwd: options.workspace, env })
+    : spawn(ACTION_NODE, [BUNDLE], { cwd: options.workspace, env })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', d => (stdout += d))

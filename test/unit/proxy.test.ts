@@ -1,8 +1,11 @@
-/** proxyAwareDispatcher: the runner's proxy variables, as GitHub's toolkit reads them. */
+/**
+ * proxyAwareDispatcher: the runner's proxy variables, as GitHub's toolkit reads them; proxySecrets:
+ * the credentials they may carry.
+ */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { createServer, type Server } from 'node:http'
 import { Agent, request } from 'undici'
-import { proxyAwareDispatcher } from '../../src/proxy.js'
+import { proxyAwareDispatcher, proxySecrets } from '../../src/proxy.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
 
 let server: Server
@@ -58,5 +61,38 @@ describe('proxyAwareDispatcher', () => {
     const env = { HTTP_PROXY: proxy.url, NO_PROXY: 'other.test,mapped.test' }
     await expect(get(`http://mapped.test:${port}/`, env)).rejects.toThrow()
     expect(proxy.tunnels).toEqual([])
+  })
+})
+
+describe('proxySecrets', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64')
+
+  test('no proxy, or a proxy without a password: nothing to hide', () => {
+    expect(proxySecrets({})).toEqual([])
+    expect(proxySecrets({ HTTPS_PROXY: 'http://proxy.corp:3128', http_proxy: 'proxy:80' })).toEqual(
+      []
+    )
+    expect(proxySecrets({ HTTPS_PROXY: 'http://user@proxy.corp:3128' })).toEqual([])
+  })
+
+  test('a percent-encoded password: as written, decoded, and both Basic headers', () => {
+    const secrets = proxySecrets({ https_proxy: 'http://bot:p%40ss%2Fw0rd@proxy.corp:3128/' })
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        'p%40ss%2Fw0rd',
+        'p@ss/w0rd',
+        b64('bot:p@ss/w0rd'), // undici decodes before it encodes the header
+        b64('bot:p%40ss%2Fw0rd') // @actions/http-client does not
+      ])
+    )
+  })
+
+  test('a raw `@` in the password, without a scheme, in any of the four variables', () => {
+    for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
+      const secrets = proxySecrets({ [name]: 'bot:s3cr@t!@proxy.corp:3128' })
+      expect(secrets).toContain('s3cr@t!')
+      expect(secrets).toContain(b64('bot:s3cr@t!'))
+      expect(secrets.join('\n')).not.toMatch(/proxy\.corp/)
+    }
   })
 })

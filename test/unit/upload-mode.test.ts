@@ -4,7 +4,15 @@
  * A fake Polar client, so the timing of each read is under the test's control.
  */
 import { describe, expect, test } from '@jest/globals'
-import { closeSync, ftruncateSync, openSync, truncateSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  truncateSync
+} from 'node:fs'
 import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
 import { PolarApiError } from '../../src/errors.js'
@@ -62,7 +70,26 @@ function setup(listFiles: () => Promise<never>) {
 }
 
 const unauthorized = () => new PolarApiError(401, 'GET', '/v1/files/', 'invalid_token', 'bad token')
-const wait = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+const wait = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms))
+
+/**
+ * Resolves once this process (its hash worker threads share its descriptors) has `path` open,
+ * read from /proc/self/fd; where there is no /proc, after a delay that outlasts the plan.
+ */
+async function hashing(path: string): Promise<void> {
+  if (!existsSync('/proc/self/fd')) return wait(300)
+  const open = () =>
+    readdirSync('/proc/self/fd').some(fd => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path
+      } catch {
+        return false // closed since the listing
+      }
+    })
+  for (const started = Date.now(); !open(); await wait(5)) {
+    if (Date.now() - started > 10_000) throw new Error(`${path} was never opened`)
+  }
+}
 
 describe('runUpload when a planning read fails during the hash pass', () => {
   test('the read error is the run’s, the file being hashed stops first, nothing is written', async () => {
@@ -82,7 +109,9 @@ describe('runUpload when a planning read fails during the hash pass', () => {
   test('a file failing before the reads end does not hide their error', async () => {
     let dir = ''
     const ctx = setup(async () => {
-      await wait(30)
+      // Truncate only once the hash pass reads the file (after the plan took its size): a fixed
+      // delay raced the plan on a slower start (node24 under load) and truncated before it.
+      await hashing(join(dir, 'big.bin'))
       truncateSync(join(dir, 'big.bin'), 1000) // "changed while it was being read"
       await wait(1500)
       throw unauthorized()
