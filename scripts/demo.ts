@@ -170,6 +170,11 @@ async function runAction(title: string, inputs: Record<string, string>): Promise
   heading(title)
   const outputFile = join(workDir!, 'github_output')
   const summaryFile = join(workDir!, 'step_summary.html')
+  // As on a runner, the action's own temp files (the `checksums-file` output) go to
+  // RUNNER_TEMP: inside the demo's folder, so nothing is left in the system temp folder.
+  const runnerTemp = join(workDir!, 'runner_temp')
+  rmSync(runnerTemp, { recursive: true, force: true })
+  mkdirSync(runnerTemp)
   writeFileSync(outputFile, '')
   writeFileSync(summaryFile, '')
 
@@ -185,6 +190,7 @@ async function runAction(title: string, inputs: Record<string, string>): Promise
     GITHUB_WORKSPACE: workDir,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: runnerTemp,
     ...(DEBUG ? { RUNNER_DEBUG: '1' } : {})
   })
   const shown = Object.entries(inputs)

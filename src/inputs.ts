@@ -116,6 +116,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   const mode = oneOf(get, 'mode', ['upload', 'cleanup'] as const, 'upload')
   const server = oneOf(get, 'server', ['production', 'sandbox'] as const, 'production')
   const dryRun = bool(get, 'dry-run', false)
+  if (mode === 'cleanup') refuseScopingInputs(get)
 
   const organizationId = get('organization-id') || null
   if (organizationId !== null && !UUID.test(organizationId)) {
@@ -275,6 +276,27 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     protectBenefitFiles: bool(get, 'protect-benefit-files', true),
     allowDeleteAll,
     warnings: ignoredInputs(get, mode)
+  }
+}
+
+/**
+ * Upload inputs that read as "only these files" (`files`, `name`, `release`, `version`,
+ * `benefit-ids`). Cleanup selects by `names` alone (default `*`: every name of the
+ * organization), so a destructive run does not guess: one of them set is an error.
+ */
+const CLEANUP_SCOPING = ['files', 'name', 'release', 'version', 'benefit-ids'] as const
+
+function refuseScopingInputs(get: (n: string) => string): void {
+  for (const name of CLEANUP_SCOPING) {
+    const value = get(name)
+    if (value === '' || value === MODE_ONLY.upload[name]) continue
+    throw new InputError(
+      name,
+      `'${value.split(/\r?\n/).join(', ')}' is set, but cleanup does not read it: cleanup ` +
+        'selects files by `names` only (default *, every name in the organization). Put the ' +
+        'file names to clean up in `names` (e.g. names: *.zip), and remove ' +
+        `\`${name}\` from this step.`
+    )
   }
 }
 

@@ -95,8 +95,14 @@ export async function run(): Promise<void> {
   } catch (error) {
     report = (error as { report?: RunReport }).report ?? report ?? fallbackReport()
     const message = scrubSecrets(errorMessage(error), secrets)
-    report.failure = message.split('\n')[0]
+    const [first, ...rest] = message.split('\n')
+    report.failure = first
     report.failures = report.failures.map(f => scrubSecrets(f, secrets))
+    // A multi-line error (`N matched file(s) cannot be uploaded:` and its `  - ` reasons) keeps
+    // its reasons in the summary too, not only in the log.
+    if (report.failures.length === 0) {
+      report.failures = rest.map(l => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean)
+    }
     if (didSomething(report)) core.info(totalLine(report))
     core.setFailed(message)
   } finally {

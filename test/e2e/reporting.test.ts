@@ -110,6 +110,24 @@ describe('outputs claim only what happened', () => {
     expect(run.json('deleted-ids')).toEqual([])
     expect(run.stdout).not.toMatch(/Uploaded 0 files/)
   })
+
+  test('a failure with a list of reasons keeps every reason in the summary', async () => {
+    const ws = workspace({ 'linux/app.zip': 'l', 'mac/app.zip': 'm', 'win/app.zip': 'w' })
+    const run = await runAction({ ...base(), files: '*/app.zip' }, { workspace: ws })
+    expect(run.code).toBe(1)
+    expect(run.summary).toMatch(/<strong>Failed:<\/strong> 2 matched file\(s\) cannot be uploaded/)
+    for (const pair of ['linux/app.zip and mac/app.zip', 'linux/app.zip and win/app.zip']) {
+      expect(run.summary).toMatch(new RegExp(`<li>${pair} would both be named 'app.zip'`))
+    }
+  })
+
+  test('small files: the log rate is whole bytes, never a raw float', async () => {
+    const ws = workspace({ 'NOTES.txt': 'notes for this release' })
+    const run = await runAction({ ...base(), files: 'NOTES.txt' }, { workspace: ws })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/created \S+ in \d+\.\d s \(\d+ B\/s\)/)
+    expect(run.stdout).not.toMatch(/\d\.\d{3,} B/)
+  })
 })
 
 describe('errors never echo raw bodies', () => {

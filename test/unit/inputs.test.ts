@@ -155,12 +155,31 @@ describe('inputs the mode does not read', () => {
       "Input 'keep' applies only to mode: cleanup; it is ignored in upload mode."
     ])
     const cleanup = parseInputs(
-      reader({ token: 'polar_oat_abc', mode: 'cleanup', files: 'dist/*', concurrency: '8' }),
+      reader({ token: 'polar_oat_abc', mode: 'cleanup', concurrency: '16', files: '' }),
       env
     )
     expect(cleanup.warnings).toEqual([
-      "Input 'files' applies only to mode: upload; it is ignored in cleanup mode."
+      "Input 'concurrency' applies only to mode: upload; it is ignored in cleanup mode."
     ])
+  })
+  test.each([
+    ['files', 'dist/*.zip'],
+    ['name', 'app-{version}.zip'],
+    ['release', 'v1.0.0'],
+    ['version', 'v2.0.0'],
+    ['benefit-ids', '11111111-2222-4333-8444-555555555555']
+  ])(
+    'cleanup with %s (which would read as "only these files"): an error pointing to names',
+    (name, value) => {
+      const read = reader({ token: 'polar_oat_abc', mode: 'Cleanup', [name]: value })
+      expect(() => parseInputs(read, { ...env, GITHUB_REPOSITORY: 'acme/app' })).toThrow(
+        new RegExp(`^Input '${name}': '.*' is set, but cleanup does not read it: .*\\bnames\\b`)
+      )
+    }
+  )
+  test('cleanup with upload inputs at their defaults (as the runner passes them): no error', () => {
+    const read = reader({ token: 'polar_oat_abc', mode: 'cleanup', name: '{basename}' })
+    expect(parseInputs(read, env).mode).toBe('cleanup')
   })
   test("the defaults it compares with are action.yml's", () => {
     const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
