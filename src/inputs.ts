@@ -53,6 +53,8 @@ export interface Inputs {
   dryRun: boolean
   keep: number
   olderThanMs: number
+  /** `older-than` as written (for the summary's rules). */
+  olderThanText: string
   names: string[]
   protectBenefitFiles: boolean
   allowDeleteAll: boolean
@@ -272,6 +274,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     dryRun,
     keep,
     olderThanMs,
+    olderThanText,
     names,
     protectBenefitFiles: bool(get, 'protect-benefit-files', true),
     allowDeleteAll,

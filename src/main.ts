@@ -47,6 +47,7 @@ export async function run(): Promise<void> {
     const inputs = parseInputs(name => core.getInput(name))
     for (const warning of inputs.warnings) core.warning(warning)
     report = emptyReport(inputs.mode, inputs.dryRun)
+    report.warnings.push(...inputs.warnings)
     const retry = { ...DEFAULT_POLICY, retries: inputs.retries }
     client = new PolarClient({
       apiUrl: inputs.apiUrl,

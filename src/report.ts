@@ -23,6 +23,14 @@ export interface FileResult {
   replaced_ids: string[]
 }
 
+export interface DeletedFile {
+  id: string
+  name: string
+  created_at?: string
+  version?: string | null
+  size?: number
+}
+
 export interface KeptFile {
   id: string
   name: string
@@ -34,10 +42,18 @@ export interface RunReport {
   dryRun: boolean
   files: FileResult[]
   /** Deleted (or, in a dry run, to delete) with their names, for the summary. */
-  deleted: { id: string; name: string; created_at?: string }[]
+  deleted: DeletedFile[]
   kept: KeptFile[]
-  patchedBenefits: { id: string; before: string[]; after: string[] }[]
+  patchedBenefits: { id: string; description?: string; before: string[]; after: string[] }[]
   failures: string[]
+  /** Files that failed to upload (not in `files` nor the outputs): their summary rows. */
+  failedFiles: { name: string; path: string; size: number; reason: string }[]
+  /** Warnings of the run (ignored inputs, patterns that matched nothing, empty files). */
+  warnings: string[]
+  /** What to do next after a failure, when there is a clear step (the summary shows it). */
+  next?: string
+  /** Cleanup's rules as given, so the summary says why these files went. */
+  rules?: { keep: number; olderThan: string; names: string[]; protectBenefitFiles: boolean }
   /** Matched files left out for being hidden (see include-hidden-files). */
   hiddenSkipped: number
   /** Why the run failed (its error's first line, scrubbed), if it did. */
@@ -61,6 +77,8 @@ export function emptyReport(mode: 'upload' | 'cleanup', dryRun: boolean): RunRep
     kept: [],
     patchedBenefits: [],
     failures: [],
+    failedFiles: [],
+    warnings: [],
     hiddenSkipped: 0
   }
 }

@@ -65,7 +65,9 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
       throw error
     }
     ctx.incomplete.add(created.id)
-    ctx.logger.debug(`${job.name}: created file ${created.id} (${job.parts.length} parts)`)
+    ctx.logger.debug(
+      `${job.name}: created file ${created.id} (${job.parts.length === 1 ? '1 part' : `${job.parts.length} parts`})`
+    )
     try {
       throwIfCancelled(ctx.cancel) // cancelled while the create was in flight
       const etags = await putParts(ctx, job, created, admitted)

@@ -125,7 +125,7 @@ describe('outputs claim only what happened', () => {
     const ws = workspace({ 'NOTES.txt': 'notes for this release' })
     const run = await runAction({ ...base(), files: 'NOTES.txt' }, { workspace: ws })
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/created \S+ in \d+\.\d s \(\d+ B\/s\)/)
+    expect(run.stdout).toMatch(/created \S+ in \d+\.\d s \((\d+ B|\d+\.\d [KMG]iB)\/s\)/)
     expect(run.stdout).not.toMatch(/\d\.\d{3,} B/)
   })
 })
