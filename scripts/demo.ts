@@ -276,7 +276,7 @@ export function htmlToText(html: string): string {
   const out: string[] = []
   const blocks =
     html.match(
-      /<h(\d)>[\s\S]*?<\/h\1>|<table>[\s\S]*?<\/table>|<ul>[\s\S]*?<\/ul>|<p>[\s\S]*?<\/p>/gi
+      /<h(\d)>[\s\S]*?<\/h\1>|<table>[\s\S]*?<\/table>|<ul>(?:<ul>[\s\S]*?<\/ul>|[\s\S])*?<\/ul>|<p>[\s\S]*?<\/p>/gi
     ) ?? []
   for (const block of blocks) {
     const heading = /^<h(\d)>([\s\S]*?)<\/h\d>$/i.exec(block)
@@ -298,7 +298,21 @@ export function htmlToText(html: string): string {
       })
       if (rows.length === 1) out.push('(none)')
     } else if (/^<ul>/i.test(block)) {
-      for (const li of block.matchAll(/<li>([\s\S]*?)<\/li>/gi)) out.push(`- ${text(li[1])}`)
+      // Nested lists indented under their item, not glued to it.
+      let depth = 0
+      const items: string[] = []
+      for (const token of block.match(/<\/?ul>|<\/?li>|[^<]+|<[^>]+>/gi) ?? []) {
+        const tag = token.toLowerCase()
+        if (tag === '<ul>') depth++
+        else if (tag === '</ul>') depth--
+        else if (tag === '<li>') items.push(`${'  '.repeat(Math.max(0, depth - 1))}- `)
+        else if (tag !== '</li>' && items.length) items[items.length - 1] += token
+      }
+      out.push(
+        ...items.map(i =>
+          i.replace(/^(\s*- )(.*)$/, (_, lead: string, t: string) => lead + text(t))
+        )
+      )
     } else {
       out.push('', text(block))
     }

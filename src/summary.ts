@@ -235,7 +235,7 @@ function text(message: string): string {
 
 /** A size that does not break over two lines in a narrow column. */
 function nowrap(value: string): string {
-  return value.replace(' ', '&nbsp;')
+  return value.replace(' ', '\u00a0')
 }
 
 export function escape(text: string): string {

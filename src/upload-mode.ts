@@ -533,7 +533,9 @@ async function retireEarlier(
     if (inputs.dryRun) {
       for (const c of free) {
         record(report, c)
-        logger.info(`Would delete earlier version ${c.mine.name} (${c.file.id})`)
+        logger.info(
+          `Would delete earlier version ${c.mine.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
+        )
       }
       break
     }
@@ -545,7 +547,9 @@ async function retireEarlier(
     for (const c of deleted) {
       gone.add(c.file.id)
       record(report, c)
-      logger.info(`Deleted earlier version ${c.mine.name} (${c.file.id})`)
+      logger.info(
+        `Deleted earlier version ${c.mine.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
+      )
     }
     // A run exits only when its own swaps hold on a fresh read after its deletes (even when
     // some of them failed): a late PATCH built from an old read may have undone them.

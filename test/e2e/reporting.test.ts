@@ -52,7 +52,9 @@ describe('a dry run says exactly what the real run then does', () => {
     const total = '1 file (1.5 KiB), 2 unchanged, 1 benefit to update, 1 to delete, 1 to keep'
     expect(dry.stdout).toContain(`Dry run: would upload ${total}`)
     expect(dry.stdout).toMatch(/unchanged: would reuse/)
-    expect(dry.stdout).toContain(`Would delete earlier version ${fresh} (${oldC.id})`)
+    expect(dry.stdout).toMatch(
+      new RegExp(`Would delete earlier version ${fresh} .*\\(.*B, ${oldC.id}\\)`)
+    )
     expect(dry.stdout).toContain(`Would keep ${fresh} (${listedElsewhere.id})`)
     expect(dry.stdout).not.toMatch(/\bKept\b|reusing/)
     expect(dry.summary).toContain('dry run, nothing was changed')
@@ -127,6 +129,41 @@ describe('outputs claim only what happened', () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/created \S+ in \d+\.\d s \((\d+ B|\d+\.\d [KMG]iB)\/s\)/)
     expect(run.stdout).not.toMatch(/\d\.\d{3,} B/)
+  })
+})
+
+describe('the log reads in plan order', () => {
+  test('a plan line first; one group per file in plan order, its retry lines inside; benefits by name', async () => {
+    const t = Date.now()
+    const [a, b, c] = [`a-${t}.zip`, `b-${t}.zip`, `c-${t}.zip`]
+    const old = emu.seedFile({ name: b, version: 'v1', createdAt: daysAgo(3) })
+    const ben = emu.seedBenefit({ description: 'Early access', files: [old.id] })
+    // a.zip (first in the plan) finishes last, after one retry of its part.
+    const first = new RegExp(a.replace('.', '\\.'))
+    emu.injectFault({ target: 's3', method: 'PUT', path: first, kind: 'status', status: 500 })
+    emu.injectFault({ target: 's3', method: 'PUT', path: first, kind: 'delay', ms: 600 })
+    const ws = workspace({ [a]: randomBytes(2048), [b]: randomBytes(3000), [c]: 'c' })
+    const run = await runAction(
+      { ...base(), files: '*.zip', version: 'v2', 'benefit-ids': ben.id },
+      { workspace: ws }
+    )
+    expect(run.code).toBe(0)
+    const out = run.stdout
+    const plan = out.indexOf(`Plan: 3 files, 4.9 KiB as v2: ${a}, ${b}, ${c}`)
+    expect(plan).toBeGreaterThan(-1)
+    expect(out).toContain(`Benefits to update: Early access (${ben.id})`)
+    expect(out).toMatch(new RegExp(`Replaces 1 earlier file\\(s\\) .*: ${b} v1`))
+    const groups = [...out.matchAll(/::group::(\S+) ← /g)].map(m => m[1])
+    expect(groups).toEqual([a, b, c])
+    expect(plan).toBeLessThan(out.indexOf('::group::'))
+    const groupOfA = out.slice(out.indexOf(`::group::${a}`), out.indexOf(`::group::${b}`))
+    expect(groupOfA).toMatch(new RegExp(`${a}: part 1: .*500.*; retry 1/1`))
+    expect(out.split('retry 1/1').length - 1).toBe(1) // nowhere else
+    expect(out).not.toMatch(/\(\d+ bytes\)|^path: /m)
+    expect(out).toContain(`Updated benefit Early access (${ben.id}): ${b} ${old.id.slice(0, 8)} → `)
+    expect(out).not.toMatch(
+      /Updated benefit .*[0-9a-f]{8}-[0-9a-f]{4}-.*, [0-9a-f]{8}-[0-9a-f]{4}-/
+    )
   })
 })
 

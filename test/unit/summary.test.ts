@@ -83,7 +83,7 @@ describe('renderSummary', () => {
     r.failures = ['dist/b.zip: S3 refused part 1']
     r.next = 'Re-run the job: the files that completed are reused (if-unchanged: skip).'
     const html = renderSummary(r)
-    expect(html).toContain('<td>b.zip</td><td>—</td><td>2.0&nbsp;KiB</td>')
+    expect(html).toContain('<td>b.zip</td><td>—</td><td>2.0\u00a0KiB</td>')
     expect(html).toContain('<strong>failed</strong>: S3 refused part 1')
     expect(html).toContain('<p><strong>Next:</strong> Re-run the job')
     expect(html).not.toContain('<h4>Failures</h4>') // said once, in the row
@@ -95,7 +95,7 @@ describe('renderSummary', () => {
     expect(html).toContain('<th>Earlier versions deleted</th>')
     expect(html).not.toContain('<th>Replaced</th>')
     expect(html).toContain(
-      `<td>app.zip</td><td>v1</td><td>3.0&nbsp;MiB</td><td><code title="${uuid(2)}">00000002</code></td><td>2026-01-01 10:20 UTC</td>`
+      `<td>app.zip</td><td>v1</td><td>3.0\u00a0MiB</td><td><code title="${uuid(2)}">00000002</code></td><td>2026-01-01 10:20 UTC</td>`
     )
   })
   test('benefits by description and short ID', () => {
