@@ -87,7 +87,6 @@ export async function publishFile(
   let failure: unknown
   const partSize = effectivePartSize(file.size, options.partSize)
   const parts = layoutParts(file.size, partSize)
-  const started = Date.now()
   const base = (sha256: string): Omit<FileResult, 'id' | 'status' | 'version'> => ({
     name: file.name,
     path: file.relativePath,
@@ -148,6 +147,7 @@ export async function publishFile(
     }
 
     deps.progress.start(file.name, file.size)
+    const uploadStarted = Date.now() // the rate below is the upload's, not the hash pass's
     let read: FileRead
     try {
       read = await uploadFile(
@@ -177,7 +177,7 @@ export async function publishFile(
     } finally {
       deps.progress.finish(file.name)
     }
-    const seconds = (Date.now() - started) / 1000
+    const seconds = (Date.now() - uploadStarted) / 1000
     lines.push(
       `created ${read.id} in ${seconds.toFixed(1)} s (${formatBytes(file.size / Math.max(seconds, 0.001))}/s)`
     )

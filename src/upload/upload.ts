@@ -38,6 +38,7 @@ export interface UploadContext {
   retry: RetryPolicy
   logger: Logger
   partTimeoutMs: number
+  /** Bytes of parts as they are sent (negative when a failed attempt's bytes go again). */
   onBytes?: (bytes: number) => void
   /** The file starts over (expired URLs): progress counts from zero again. */
   onRestart?: () => void
@@ -161,10 +162,10 @@ async function putParts(
               timeoutMs: ctx.partTimeoutMs,
               signal: abort.signal,
               onRetry: () => ctx.pool.retried?.(),
-              chunkBytes: chunkFor(ctx.pool.limit)
+              chunkBytes: chunkFor(ctx.pool.limit),
+              onSent: ctx.onBytes
             }
           )
-          ctx.onBytes?.(range.end - range.start)
           return etag
         } catch (error) {
           if (!abort.signal.aborted) abort.abort(error)

@@ -135,6 +135,29 @@ describe('upload', () => {
     expect(run.json('file-ids')).toEqual([])
   })
 
+  test('progress on a slow link: bytes counted as they are sent, at the rate of the link', async () => {
+    // One 14 MiB part over a 2 MiB/s link: ~7 s, one progress line at 5 s. Counted per
+    // completed part, it would read 0 B (0%), 0 B/s.
+    emu.setS3Network({ s3TotalBytesPerSec: 2 * MIB })
+    try {
+      const ws = workspace({ 'slow.bin': randomBytes(14 * MIB) })
+      const run = await runAction({ ...base(), files: 'slow.bin' }, { workspace: ws })
+      expect(run.code).toBe(0)
+      const line = /slow\.bin: ([\d.]+) MiB \/ 14\.0 MiB \((\d+)%\), ([\d.]+) (KiB|MiB)\/s/.exec(
+        run.stdout
+      )
+      expect(line).not.toBeNull()
+      const [, sent, pct, rate, unit] = line!
+      expect(Number(sent)).toBeGreaterThanOrEqual(6)
+      expect(Number(pct)).toBeGreaterThanOrEqual(40)
+      // The link's rate, not under-reported (socket buffers may put it a little above).
+      expect(unit).toBe('MiB')
+      expect(Number(rate)).toBeGreaterThanOrEqual(1.6)
+    } finally {
+      emu.setS3Network({ s3TotalBytesPerSec: null })
+    }
+  }, 30_000)
+
   test('a planning read that fails while a big file hashes: its error, the hash stopped, no write', async () => {
     const ws = workspace()
     const { closeSync, ftruncateSync, openSync } = await import('node:fs')
