@@ -5,6 +5,7 @@
 import * as path from 'node:path'
 import { readFileSync } from 'node:fs'
 import { InputError } from './errors.js'
+import { scrub } from './log.js'
 import { MAX_PART_SIZE, MIN_PART_SIZE } from './limits.js'
 import { parseDuration, parseSize } from './units.js'
 import { nameProblem, validateTemplate } from './upload/names.js'
@@ -318,6 +319,14 @@ function ignoredInputs(get: (n: string) => string, mode: Mode): string[] {
 /** `v1.2.3` (this repository, from GITHUB_REPOSITORY) or `owner/repo@v1.2.3`; '' = none. */
 function parseRelease(text: string, env: NodeJS.ProcessEnv): ReleaseRef | null {
   if (!text) return null
+  if (text.startsWith('refs/tags/')) {
+    const tag = text.slice('refs/tags/'.length)
+    throw new InputError(
+      'release',
+      `'${text}' is a ref, not a tag (github.ref instead of github.ref_name). Use the tag: ` +
+        `release: ${tag}, e.g. release: \${{ github.ref_name }}`
+    )
+  }
   const full = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)@(\S+)$/.exec(text)
   if (full) return { owner: full[1], repo: full[2], tag: full[3] }
   // Anything else is a tag of this repository (`pkg@1.2.3` and `@scope/pkg@1.2.3` too).
@@ -364,20 +373,26 @@ function parseApiUrl(text: string, server: Server): string {
   try {
     url = new URL(text)
   } catch {
-    // Not echoed: a mistyped value could hold a credential.
-    throw new InputError('api-url', 'is not a URL. Example: https://api.polar.sh')
+    // Quoted scrubbed: a mistyped value could hold a credential (tokens by their shape).
+    throw new InputError(
+      'api-url',
+      `'${scrub(text)}' is not a URL. Give a base URL with its scheme: https://api.polar.sh, ` +
+        'or the emulator’s http://127.0.0.1:<port>'
+    )
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new InputError('api-url', 'must not contain credentials, a query or a fragment.')
   }
+  const loopback = isLoopback(url.hostname)
   if (/\/v1\/?$/.test(url.pathname)) {
+    // The advice must be a URL the action takes: https:// unless the host is loopback.
+    const origin = url.protocol === 'http:' && !loopback ? `https://${url.host}` : url.origin
     throw new InputError(
       'api-url',
       `'${url.origin}${url.pathname}' ends in /v1, which the action adds itself. Give the base ` +
-        `URL: ${url.origin}${url.pathname.replace(/\/v1\/?$/, '') || ''}`
+        `URL: ${origin}${url.pathname.replace(/\/v1\/?$/, '') || ''}`
     )
   }
-  const loopback = isLoopback(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new InputError(
       'api-url',

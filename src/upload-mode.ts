@@ -167,6 +167,10 @@ async function prepare(
       report.warnings.push(plan.unmatchedMessage) // a green run missing a platform says so
     } else logger.info(plan.unmatchedMessage)
   }
+  for (const warning of plan.warnings) {
+    logger.warning(warning)
+    report.warnings.push(warning)
+  }
   report.hiddenSkipped = plan.hiddenSkipped
   if (plan.files.length > 0) logger.info(planLine(inputs, plan))
   const read = async (): Promise<Reads> => {

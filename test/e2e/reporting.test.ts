@@ -132,6 +132,40 @@ describe('outputs claim only what happened', () => {
   })
 })
 
+describe('hints for the files that were (or were not) matched', () => {
+  test('dist\\*.zip: the backslash is an escape; / works on every OS', async () => {
+    const ws = workspace({ 'dist/a.zip': 'a' })
+    const run = await runAction({ ...base(), files: 'dist\\*.zip' }, { workspace: ws })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain(
+      "A backslash in a pattern escapes the next character: write 'dist/*.zip' (/ works on every OS)."
+    )
+  })
+  test('files: dist (a folder) and an empty file: warnings in the log and the summary', async () => {
+    const ws = workspace({ 'dist/a.zip': 'a', 'dist/sub/b.zip': 'b', 'dist/empty.zip': '' })
+    const run = await runAction({ ...base(), files: 'dist', 'dry-run': 'true' }, { workspace: ws })
+    expect(run.code).toBe(0)
+    const folder =
+      "'dist' in `files` is a folder: every file below it, in every subfolder, is published."
+    expect(run.stdout).toContain(`::warning::${folder}`)
+    expect(run.stdout).toContain('::warning::dist/empty.zip is empty (0 bytes)')
+    expect(run.summary).toContain('<h4>Warnings</h4>')
+    expect(run.summary).toContain("'dist' in <code>files</code> is a folder")
+    expect(run.summary).toContain('dist/empty.zip is empty (0 bytes)')
+  })
+  test('if-no-files-found: warn: the warning is in the summary too', async () => {
+    const ws = workspace({ 'a.zip': 'a' })
+    const run = await runAction(
+      { ...base(), files: 'a.zip\nb.dmg', 'if-no-files-found': 'warn', 'dry-run': 'true' },
+      { workspace: ws }
+    )
+    expect(run.code).toBe(0)
+    expect(run.summary).toMatch(
+      /<h4>Warnings<\/h4>\n<ul><li>1 of 2 patterns in <code>files<\/code> matched no file under .*'b\.dmg'/
+    )
+  })
+})
+
 describe('the log reads in plan order', () => {
   test('a plan line first; one group per file in plan order, its retry lines inside; benefits by name', async () => {
     const t = Date.now()

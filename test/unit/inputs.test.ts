@@ -193,6 +193,30 @@ describe('inputs the mode does not read', () => {
   })
 })
 
+describe('hints for common slips', () => {
+  test('release: refs/tags/v1.0.0 (github.ref): the tag to use', () => {
+    const read = reader({ ...base, release: 'refs/tags/v1.0.0' })
+    expect(() => parseInputs(read, { ...env, GITHUB_REPOSITORY: 'acme/app' })).toThrow(
+      "Input 'release': 'refs/tags/v1.0.0' is a ref, not a tag (github.ref instead of github.ref_name). Use the tag: release: v1.0.0"
+    )
+  })
+  test('api-url that is not a URL: the value quoted (tokens masked), and the emulator form', () => {
+    expect(() => parseInputs(reader({ ...base, 'api-url': 'api.polar.sh' }), env)).toThrow(
+      "Input 'api-url': 'api.polar.sh' is not a URL. Give a base URL with its scheme: https://api.polar.sh"
+    )
+    const leaked = reader({ ...base, 'api-url': 'polar_oat_abcdefghijklmnop' })
+    expect(() => parseInputs(leaked, env)).toThrow("'polar_oat_***' is not a URL")
+  })
+  test('the /v1 advice for a plain-http host suggests https (a URL the action takes)', () => {
+    const read = reader({ ...base, 'api-url': 'http://api.polar.sh/v1' })
+    expect(() => parseInputs(read, env)).toThrow(/Give the base URL: https:\/\/api\.polar\.sh$/)
+    const loopback = reader({ ...base, 'api-url': 'http://127.0.0.1:8080/v1' })
+    expect(() => parseInputs(loopback, env)).toThrow(
+      /Give the base URL: http:\/\/127\.0\.0\.1:8080$/
+    )
+  })
+})
+
 describe('api-url', () => {
   test.each(['https://api.polar.sh/v1', 'https://proxy.example/polar/v1/'])(
     '%s: the /v1 suffix is refused with the base URL to use',
