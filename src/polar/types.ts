@@ -1,4 +1,4 @@
-/** The subset of Polar's OpenAPI schemas (2026-04) this action uses; see ../shared/polar-openapi-files.json. */
+/** The subset of Polar's OpenAPI schemas (2026-04) this action uses; see test/emulator/polar-openapi-files.json. */
 
 export interface FileRead {
   id: string
