@@ -117,13 +117,23 @@ function filesTable(report: RunReport): string[] {
   const deletedHeader = report.dryRun ? 'Earlier versions to delete' : 'Earlier versions deleted'
   const header = ['Name', 'Version', 'Size', 'SHA-256', 'File ID', 'Status', deletedHeader]
   return [
-    ...table(header, [...rows, ...failedRows]),
+    ...table(header, inPathOrder(report, rows, failedRows)),
     ...(report.files.length
       ? [
           `<details><summary>Full SHA-256 checksums and file IDs</summary><pre>${escape(full)}</pre></details>`
         ]
       : [])
   ]
+}
+
+/** Failed files' rows among the others, in the plan's order (by path), not after them. */
+function inPathOrder(report: RunReport, rows: string[][], failedRows: string[][]): string[][] {
+  if (failedRows.length === 0) return rows
+  const all = [
+    ...report.files.map((f, i) => ({ path: f.path, row: rows[i] })),
+    ...report.failedFiles.map((f, i) => ({ path: f.path, row: failedRows[i] }))
+  ]
+  return all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map(r => r.row)
 }
 
 /** Per benefit: each replaced file with its replacement, then files added or removed alone. */

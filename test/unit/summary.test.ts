@@ -85,6 +85,11 @@ describe('renderSummary', () => {
     const html = renderSummary(r)
     expect(html).toContain('<td>b.zip</td><td>—</td><td>2.0\u00a0KiB</td>')
     expect(html).toContain('<strong>failed</strong>: S3 refused part 1')
+    expect(html.indexOf('<td>app.zip</td>')).toBeLessThan(html.indexOf('<td>b.zip</td>'))
+    r.failedFiles[0].path = 'dist/a.zip' // in path order among the others, not after them
+    expect(renderSummary(r).indexOf('<td>b.zip</td>')).toBeLessThan(
+      renderSummary(r).indexOf('<td>app.zip</td>')
+    )
     expect(html).toContain('<p><strong>Next:</strong> Re-run the job')
     expect(html).not.toContain('<h4>Failures</h4>') // said once, in the row
   })
