@@ -213,7 +213,7 @@ function readsLines(
   if (earlier.length > 0) {
     const list = earlier.map(f => `${f.name}${f.version ? ` ${f.version}` : ''}`)
     lines.push(
-      `Replaces ${earlier.length} earlier file(s) once every upload has succeeded and the ` +
+      `${inputs.dryRun ? 'Would replace' : 'Replaces'} ${earlier.length} earlier file(s) once every upload has succeeded and the ` +
         `benefits are updated (an unchanged one is reused instead): ${list.join(', ')}`
     )
   }
