@@ -11,7 +11,7 @@
  * run: the `checksums-file` output lives there) and a job summary file, which it names.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -32,7 +32,20 @@ const fromEnvFile = /^GITHUB_STEP_SUMMARY=(.*)$/m.exec(readFileSync(ENV_FILE, 'u
 const summaryFile = resolve(fromEnvFile?.trim().replace(/^"|"$/g, '') || SUMMARY_FILE)
 writeFileSync(summaryFile, '') // one step's summary, as on GitHub: not appended to the last
 const runnerTemp = mkdtempSync(join(tmpdir(), 'polar-local-action-'))
-const cleanUp = () => rmSync(runnerTemp, { recursive: true, force: true })
+// local-action runs the tsx CLI, which leaves an (empty) tsx-<uid> folder for its IPC sockets.
+// Removed if this run made it and it is empty (another tsx may be using it). Not pointing the
+// child's TMPDIR into runnerTemp instead: a long socket path there gets cut short by the OS.
+const tsxDir = join(tmpdir(), `tsx-${process.getuid?.() ?? ''}`)
+const tsxDirWasThere = existsSync(tsxDir)
+const cleanUp = () => {
+  rmSync(runnerTemp, { recursive: true, force: true })
+  if (tsxDirWasThere) return
+  try {
+    rmdirSync(tsxDir)
+  } catch {
+    // not there, or in use by another tsx process: theirs to keep
+  }
+}
 
 const child = spawn(
   'npx',
@@ -40,15 +53,7 @@ const child = spawn(
   {
     stdio: ['inherit', 'pipe', 'inherit'],
     shell: process.platform === 'win32',
-    // Its TMPDIR too: npx and local-action's tsx leave folders there (tsx-<uid>) otherwise.
-    env: {
-      ...process.env,
-      RUNNER_TEMP: runnerTemp,
-      GITHUB_STEP_SUMMARY: summaryFile,
-      TMPDIR: runnerTemp,
-      TMP: runnerTemp,
-      TEMP: runnerTemp
-    }
+    env: { ...process.env, RUNNER_TEMP: runnerTemp, GITHUB_STEP_SUMMARY: summaryFile }
   }
 )
 
