@@ -1,4 +1,4 @@
-/** ESM + ts-jest: see ../shared/design.md §3 (run with NODE_OPTIONS=--experimental-vm-modules). */
+/** ESM + ts-jest (`npm run jest` runs node with --experimental-vm-modules, which ESM tests need). */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

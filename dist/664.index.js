@@ -98,7 +98,24 @@ class GitHubReleases {
     }
     /** The published release with this tag (drafts are never found by tag). */
     async release() {
-        const { owner, repo, tag } = this.ref;
+        const { tag } = this.ref;
+        try {
+            return await this.releaseByTag(tag);
+        }
+        catch (error) {
+            // `1.0.0` for the tag `v1.0.0` (or the reverse) is a common slip: name the one that exists.
+            const other = /^v\d/i.test(tag) ? tag.slice(1) : /^\d/.test(tag) ? `v${tag}` : null;
+            if (!(error instanceof errors/* InputError */.dz) || error.input !== 'release' || !other)
+                throw error;
+            const found = await this.releaseByTag(other).then(() => true, () => false);
+            if (!found)
+                throw error;
+            throw new errors/* InputError */.dz('release', `there is no published release '${tag}' in ${this.ref.owner}/${this.ref.repo}, but there ` +
+                `is one tagged '${other}'. Did you mean release: ${other}?`);
+        }
+    }
+    async releaseByTag(tag) {
+        const { owner, repo } = this.ref;
         const res = await this.call('GET /repos/{owner}/{repo}/releases/tags/{tag}', () => this.octokit.request('GET /repos/{owner}/{repo}/releases/tags/{tag}', { owner, repo, tag }));
         return { id: res.data.id, tag_name: res.data.tag_name };
     }
@@ -431,7 +448,13 @@ async function planRelease(inputs, deps) {
             (inputs.dryRun || (reuse && (0,replace/* findUnchanged */.pb)(f.name, f.sha256, existing, inputs.version)))));
         if (needed.length)
             await download(github, needed, selection.chosen, inputs.partSize, deps);
-        return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage };
+        return {
+            files,
+            unmatched: selection.unmatched,
+            hiddenSkipped: 0,
+            unmatchedMessage,
+            warnings: []
+        };
     }
     finally {
         await github.close();

@@ -170,6 +170,11 @@ async function runAction(title: string, inputs: Record<string, string>): Promise
   heading(title)
   const outputFile = join(workDir!, 'github_output')
   const summaryFile = join(workDir!, 'step_summary.html')
+  // As on a runner, the action's own temp files (the `checksums-file` output) go to
+  // RUNNER_TEMP: inside the demo's folder, so nothing is left in the system temp folder.
+  const runnerTemp = join(workDir!, 'runner_temp')
+  rmSync(runnerTemp, { recursive: true, force: true })
+  mkdirSync(runnerTemp)
   writeFileSync(outputFile, '')
   writeFileSync(summaryFile, '')
 
@@ -185,6 +190,7 @@ async function runAction(title: string, inputs: Record<string, string>): Promise
     GITHUB_WORKSPACE: workDir,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: runnerTemp,
     ...(DEBUG ? { RUNNER_DEBUG: '1' } : {})
   })
   const shown = Object.entries(inputs)
@@ -270,7 +276,7 @@ export function htmlToText(html: string): string {
   const out: string[] = []
   const blocks =
     html.match(
-      /<h(\d)>[\s\S]*?<\/h\1>|<table>[\s\S]*?<\/table>|<ul>[\s\S]*?<\/ul>|<p>[\s\S]*?<\/p>/gi
+      /<h(\d)>[\s\S]*?<\/h\1>|<table>[\s\S]*?<\/table>|<ul>(?:<ul>[\s\S]*?<\/ul>|[\s\S])*?<\/ul>|<p>[\s\S]*?<\/p>/gi
     ) ?? []
   for (const block of blocks) {
     const heading = /^<h(\d)>([\s\S]*?)<\/h\d>$/i.exec(block)
@@ -292,7 +298,21 @@ export function htmlToText(html: string): string {
       })
       if (rows.length === 1) out.push('(none)')
     } else if (/^<ul>/i.test(block)) {
-      for (const li of block.matchAll(/<li>([\s\S]*?)<\/li>/gi)) out.push(`- ${text(li[1])}`)
+      // Nested lists indented under their item, not glued to it.
+      let depth = 0
+      const items: string[] = []
+      for (const token of block.match(/<\/?ul>|<\/?li>|[^<]+|<[^>]+>/gi) ?? []) {
+        const tag = token.toLowerCase()
+        if (tag === '<ul>') depth++
+        else if (tag === '</ul>') depth--
+        else if (tag === '<li>') items.push(`${'  '.repeat(Math.max(0, depth - 1))}- `)
+        else if (tag !== '</li>' && items.length) items[items.length - 1] += token
+      }
+      out.push(
+        ...items.map(i =>
+          i.replace(/^(\s*- )(.*)$/, (_, lead: string, t: string) => lead + text(t))
+        )
+      )
     } else {
       out.push('', text(block))
     }

@@ -11,6 +11,7 @@ import { benefitListings, deleteFiles, readAllBenefits } from './polar/operation
 import type { FileRead } from './polar/types.js'
 import { FLAGGED_REASON, isFlagged } from './replace.js'
 import { emptyReport, type KeptFile, type RunReport } from './report.js'
+import { formatBytes } from './units.js'
 
 export interface CleanupDecision {
   delete: FileRead[]
@@ -69,6 +70,12 @@ export async function runCleanup(
 ): Promise<RunReport> {
   const { client, logger } = deps
   const report = emptyReport('cleanup', inputs.dryRun)
+  report.rules = {
+    keep: inputs.keep,
+    olderThan: inputs.olderThanText,
+    names: inputs.names,
+    protectBenefitFiles: inputs.protectBenefitFiles
+  }
   const files = await client.listFiles()
   const listedBy = inputs.protectBenefitFiles
     ? benefitListings(await readAllBenefits(client, 'protect-benefit-files'))
@@ -86,18 +93,23 @@ export async function runCleanup(
     logger.info(`${inputs.dryRun ? 'Would keep' : 'Kept'} ${k.name} (${k.id}): ${k.reason}`)
   }
   const record = (f: FileRead) => {
-    report.deleted.push({ id: f.id, name: f.name, created_at: f.created_at })
+    report.deleted.push({
+      id: f.id,
+      name: f.name,
+      created_at: f.created_at,
+      version: f.version,
+      size: f.size
+    })
   }
   if (inputs.dryRun) {
     decision.delete.forEach(record)
-    for (const f of decision.delete)
-      logger.info(`Would delete ${f.name} (${f.id}, created ${f.created_at})`)
+    for (const f of decision.delete) logger.info(`Would delete ${describeFile(f)}`)
     return report
   }
   const { deleted, failed } = await deleteFiles(client, decision.delete, deps.cancel)
   for (const f of deleted) {
     record(f)
-    logger.info(`Deleted ${f.name} (${f.id}, created ${f.created_at})`)
+    logger.info(`Deleted ${describeFile(f)}`)
   }
   for (const { item: f, reason } of failed) report.failures.push(`${f.name} (${f.id}): ${reason}`)
   if (report.failures.length > 0) {
@@ -109,4 +121,10 @@ export async function runCleanup(
     )
   }
   return report
+}
+
+/** A file as the log names it: name, version, size, ID and creation time. */
+function describeFile(f: FileRead): string {
+  const version = f.version ? ` ${f.version}` : ''
+  return `${f.name}${version} (${formatBytes(f.size)}, ${f.id}, created ${f.created_at})`
 }

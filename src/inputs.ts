@@ -5,6 +5,7 @@
 import * as path from 'node:path'
 import { readFileSync } from 'node:fs'
 import { InputError } from './errors.js'
+import { scrub } from './log.js'
 import { MAX_PART_SIZE, MIN_PART_SIZE } from './limits.js'
 import { isVersion, PINNED_VERSION } from './polar/api-version.js'
 import { parseDuration, parseSize } from './units.js'
@@ -56,6 +57,8 @@ export interface Inputs {
   dryRun: boolean
   keep: number
   olderThanMs: number
+  /** `older-than` as written (for the summary's rules). */
+  olderThanText: string
   names: string[]
   protectBenefitFiles: boolean
   allowDeleteAll: boolean
@@ -119,6 +122,7 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
   const mode = oneOf(get, 'mode', ['upload', 'cleanup'] as const, 'upload')
   const server = oneOf(get, 'server', ['production', 'sandbox'] as const, 'production')
   const dryRun = bool(get, 'dry-run', false)
+  if (mode === 'cleanup') refuseScopingInputs(get)
 
   const organizationId = get('organization-id') || null
   if (organizationId !== null && !UUID.test(organizationId)) {
@@ -283,10 +287,32 @@ export function parseInputs(read: ReadInput, env: NodeJS.ProcessEnv = process.en
     dryRun,
     keep,
     olderThanMs,
+    olderThanText,
     names,
     protectBenefitFiles: bool(get, 'protect-benefit-files', true),
     allowDeleteAll,
     warnings: ignoredInputs(get, mode)
+  }
+}
+
+/**
+ * Upload inputs that read as "only these files" (`files`, `name`, `release`, `version`,
+ * `benefit-ids`). Cleanup selects by `names` alone (default `*`: every name of the
+ * organization), so a destructive run does not guess: one of them set is an error.
+ */
+const CLEANUP_SCOPING = ['files', 'name', 'release', 'version', 'benefit-ids'] as const
+
+function refuseScopingInputs(get: (n: string) => string): void {
+  for (const name of CLEANUP_SCOPING) {
+    const value = get(name)
+    if (value === '' || value === MODE_ONLY.upload[name]) continue
+    throw new InputError(
+      name,
+      `'${value.split(/\r?\n/).join(', ')}' is set, but cleanup does not read it: cleanup ` +
+        'selects files by `names` only (default *, every name in the organization). Put the ' +
+        'file names to clean up in `names` (e.g. names: *.zip), and remove ' +
+        `\`${name}\` from this step.`
+    )
   }
 }
 
@@ -305,6 +331,14 @@ function ignoredInputs(get: (n: string) => string, mode: Mode): string[] {
 /** `v1.2.3` (this repository, from GITHUB_REPOSITORY) or `owner/repo@v1.2.3`; '' = none. */
 function parseRelease(text: string, env: NodeJS.ProcessEnv): ReleaseRef | null {
   if (!text) return null
+  if (text.startsWith('refs/tags/')) {
+    const tag = text.slice('refs/tags/'.length)
+    throw new InputError(
+      'release',
+      `'${text}' is a ref, not a tag (github.ref instead of github.ref_name). Use the tag: ` +
+        `release: ${tag}, e.g. release: \${{ github.ref_name }}`
+    )
+  }
   const full = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)@(\S+)$/.exec(text)
   if (full) return { owner: full[1], repo: full[2], tag: full[3] }
   // Anything else is a tag of this repository (`pkg@1.2.3` and `@scope/pkg@1.2.3` too).
@@ -351,20 +385,26 @@ function parseApiUrl(text: string, server: Server): string {
   try {
     url = new URL(text)
   } catch {
-    // Not echoed: a mistyped value could hold a credential.
-    throw new InputError('api-url', 'is not a URL. Example: https://api.polar.sh')
+    // Quoted scrubbed: a mistyped value could hold a credential (tokens by their shape).
+    throw new InputError(
+      'api-url',
+      `'${scrub(text)}' is not a URL. Give a base URL with its scheme: https://api.polar.sh, ` +
+        'or the emulator’s http://127.0.0.1:<port>'
+    )
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new InputError('api-url', 'must not contain credentials, a query or a fragment.')
   }
+  const loopback = isLoopback(url.hostname)
   if (/\/v1\/?$/.test(url.pathname)) {
+    // The advice must be a URL the action takes: https:// unless the host is loopback.
+    const origin = url.protocol === 'http:' && !loopback ? `https://${url.host}` : url.origin
     throw new InputError(
       'api-url',
       `'${url.origin}${url.pathname}' ends in /v1, which the action adds itself. Give the base ` +
-        `URL: ${url.origin}${url.pathname.replace(/\/v1\/?$/, '') || ''}`
+        `URL: ${origin}${url.pathname.replace(/\/v1\/?$/, '') || ''}`
     )
   }
-  const loopback = isLoopback(url.hostname)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new InputError(
       'api-url',

@@ -55,6 +55,7 @@ export async function run(): Promise<void> {
     const inputs = parseInputs(name => core.getInput(name))
     for (const warning of inputs.warnings) core.warning(warning)
     report = emptyReport(inputs.mode, inputs.dryRun)
+    report.warnings.push(...inputs.warnings)
     const retry = { ...DEFAULT_POLICY, retries: inputs.retries }
     const deprecated = deprecationWarning(
       inputs.apiVersion ?? PINNED_VERSION,
@@ -113,8 +114,14 @@ export async function run(): Promise<void> {
   } catch (error) {
     report = (error as { report?: RunReport }).report ?? report ?? fallbackReport()
     const message = scrubSecrets(errorMessage(error), secrets)
-    report.failure = message.split('\n')[0]
+    const [first, ...rest] = message.split('\n')
+    report.failure = first
     report.failures = report.failures.map(f => scrubSecrets(f, secrets))
+    // A multi-line error (`N matched file(s) cannot be uploaded:` and its `  - ` reasons) keeps
+    // its reasons in the summary too, not only in the log.
+    if (report.failures.length === 0) {
+      report.failures = rest.map(l => l.replace(/^\s*-\s*/, '').trim()).filter(Boolean)
+    }
     if (didSomething(report)) core.info(totalLine(report))
     core.setFailed(message)
   } finally {

@@ -23,6 +23,14 @@ export interface FileResult {
   replaced_ids: string[]
 }
 
+export interface DeletedFile {
+  id: string
+  name: string
+  created_at?: string
+  version?: string | null
+  size?: number
+}
+
 export interface KeptFile {
   id: string
   name: string
@@ -34,10 +42,18 @@ export interface RunReport {
   dryRun: boolean
   files: FileResult[]
   /** Deleted (or, in a dry run, to delete) with their names, for the summary. */
-  deleted: { id: string; name: string; created_at?: string }[]
+  deleted: DeletedFile[]
   kept: KeptFile[]
-  patchedBenefits: { id: string; before: string[]; after: string[] }[]
+  patchedBenefits: { id: string; description?: string; before: string[]; after: string[] }[]
   failures: string[]
+  /** Files that failed to upload (not in `files` nor the outputs): their summary rows. */
+  failedFiles: { name: string; path: string; size: number; reason: string }[]
+  /** Warnings of the run (ignored inputs, patterns that matched nothing, empty files). */
+  warnings: string[]
+  /** What to do next after a failure, when there is a clear step (the summary shows it). */
+  next?: string
+  /** Cleanup's rules as given, so the summary says why these files went. */
+  rules?: { keep: number; olderThan: string; names: string[]; protectBenefitFiles: boolean }
   /** Matched files left out for being hidden (see include-hidden-files). */
   hiddenSkipped: number
   /** Why the run failed (its error's first line, scrubbed), if it did. */
@@ -63,6 +79,8 @@ export function emptyReport(mode: 'upload' | 'cleanup', dryRun: boolean): RunRep
     kept: [],
     patchedBenefits: [],
     failures: [],
+    failedFiles: [],
+    warnings: [],
     hiddenSkipped: 0
   }
 }
@@ -119,9 +137,16 @@ export async function writeSummary(report: RunReport): Promise<void> {
   await core.summary.addRaw(renderSummary(report)).write()
 }
 
-/** Progress lines for long uploads: bytes, %, MB/s, at most every `everyMs`. */
+/**
+ * Progress lines for long uploads: bytes as they are sent, %, and the rate since the last line
+ * (not since the file was queued: a file waiting for a slot or a part in a retry would drag
+ * an average down), at most every `everyMs`.
+ */
 export class Progress {
-  private readonly files = new Map<string, { total: number; sent: number; started: number }>()
+  private readonly files = new Map<
+    string,
+    { total: number; sent: number; lastSent: number; lastAt: number | null }
+  >()
   private timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -130,7 +155,7 @@ export class Progress {
   ) {}
 
   start(name: string, total: number): void {
-    this.files.set(name, { total, sent: 0, started: Date.now() })
+    this.files.set(name, { total, sent: 0, lastSent: 0, lastAt: null })
     if (!this.timer) {
       this.timer = setInterval(() => this.print(), this.everyMs)
       this.timer.unref()
@@ -139,7 +164,9 @@ export class Progress {
 
   add(name: string, bytes: number): void {
     const f = this.files.get(name)
-    if (f) f.sent += bytes
+    if (!f) return
+    f.lastAt ??= Date.now() // the rate counts from the first byte sent
+    f.sent = Math.max(0, f.sent + bytes)
   }
 
   finish(name: string): void {
@@ -153,10 +180,17 @@ export class Progress {
   }
 
   private print(): void {
+    const now = Date.now()
     for (const [name, f] of this.files) {
-      const seconds = (Date.now() - f.started) / 1000
+      if (f.lastAt === null) {
+        this.logger.info(`${name}: waiting to start (${formatBytes(f.total)})`)
+        continue
+      }
       const pct = f.total ? Math.floor((f.sent / f.total) * 100) : 100
-      const rate = seconds > 0 ? f.sent / seconds : 0
+      const seconds = (now - f.lastAt) / 1000
+      const rate = seconds > 0 ? Math.max(0, f.sent - f.lastSent) / seconds : 0
+      f.lastSent = f.sent
+      f.lastAt = now
       this.logger.info(
         `${name}: ${formatBytes(f.sent)} / ${formatBytes(f.total)} (${pct}%), ${formatBytes(rate)}/s`
       )

@@ -39,34 +39,55 @@ export function totalLine(report: RunReport): string {
 export function renderSummary(report: RunReport): string {
   const html: string[] = []
   const title = `Polar files: ${report.mode}`
-  html.push(`<h3>${report.dryRun ? `${title} — dry run, nothing was changed` : title}</h3>`)
-  if (report.failure) html.push(`<p><strong>Failed:</strong> ${escape(report.failure)}</p>`)
-  for (const note of report.apiNotes ?? []) html.push(`<p>⚠️ ${escape(note)}</p>`)
-  const nothing = !report.files.length && !report.deleted.length && !report.kept.length
+  const marker = report.failure ? ' — failed' : ''
+  html.push(
+    `<h3>${report.dryRun ? `${title} — dry run, nothing was changed` : title}${marker}</h3>`
+  )
+  if (report.failure) html.push(`<p><strong>Failed:</strong> ${text(report.failure)}</p>`)
+  for (const note of report.apiNotes ?? []) html.push(`<p>⚠️ ${text(note)}</p>`)
+  if (report.next) html.push(`<p><strong>Next:</strong> ${text(report.next)}</p>`)
+  const nothing =
+    !report.files.length &&
+    !report.deleted.length &&
+    !report.kept.length &&
+    !report.failedFiles.length
   if (!report.failure || !nothing) html.push(`<p>${escape(totalLine(report))}</p>`)
+  if (report.rules) html.push(`<p>${rulesLine(report)}</p>`)
+  if (report.warnings.length) {
+    html.push(
+      '<h4>Warnings</h4>',
+      `<ul>${report.warnings.map(w => `<li>${text(w)}</li>`).join('')}</ul>`
+    )
+  }
   if (report.hiddenSkipped) {
     html.push(
       `<p>${plural(report.hiddenSkipped, 'hidden file')} skipped (set <code>include-hidden-files: true</code> to publish them).</p>`
     )
   }
-  if (report.files.length) html.push(...filesTable(report))
+  if (report.files.length || report.failedFiles.length) html.push(...filesTable(report))
   if (report.patchedBenefits.length) html.push(...benefitChanges(report))
   if (report.deleted.length) {
     html.push(`<h4>${report.dryRun ? 'To delete' : 'Deleted'}</h4>`)
     html.push(
       ...folded(
-        ['Name', 'File ID', 'Created'],
-        report.deleted.map(d => [escape(d.name), id(d.id), escape(shortDate(d.created_at))]),
+        ['Name', 'Version', 'Size', 'File ID', 'Created'],
+        report.deleted.map(d => [
+          escape(d.name),
+          d.version ? escape(d.version) : '—',
+          d.size === undefined ? '—' : nowrap(formatBytes(d.size)),
+          id(d.id),
+          escape(shortDate(d.created_at))
+        ]),
         'more'
       )
     )
   }
   if (report.kept.length) html.push(...keptSection(report))
-  if (report.failures.length) {
-    html.push(
-      '<h4>Failures</h4>',
-      `<ul>${report.failures.map(f => `<li>${escape(f)}</li>`).join('')}</ul>`
-    )
+  // A failed file's reason is in its row already.
+  const inRows = new Set(report.failedFiles.map(f => `${f.path}: ${f.reason}`))
+  const failures = report.failures.filter(f => !inRows.has(f))
+  if (failures.length) {
+    html.push('<h4>Failures</h4>', `<ul>${failures.map(f => `<li>${text(f)}</li>`).join('')}</ul>`)
   }
   return `${html.join('\n')}\n`
 }
@@ -81,19 +102,46 @@ function filesTable(report: RunReport): string[] {
   const rows = report.files.map(f => [
     escape(f.name),
     f.version ? escape(f.version) : '—',
-    formatBytes(f.size),
+    nowrap(formatBytes(f.size)),
     `<code>${f.sha256.slice(0, 12)}</code>`,
     f.id ? id(f.id) : '—',
     status(f.status),
     f.replaced_ids.length ? f.replaced_ids.map(id).join(' ') : '—'
   ])
+  // Failed files in the same table (not in the outputs): the row says why.
+  const failedRows = report.failedFiles.map(f => [
+    escape(f.name),
+    '—',
+    nowrap(formatBytes(f.size)),
+    '—',
+    '—',
+    `<strong>failed</strong>: ${text(f.reason)}`,
+    '—'
+  ])
+  // Name first, each value on its own line: fits a narrow summary pane, whatever the names.
   const full = report.files
-    .map(f => `${f.sha256}  ${f.id ?? '(not uploaded yet)'.padEnd(36)}  ${f.name}`)
+    .map(f => `${f.name}\n  sha256   ${f.sha256}\n  file ID  ${f.id ?? '(not uploaded yet)'}`)
     .join('\n')
+  const deletedHeader = report.dryRun ? 'Earlier versions to delete' : 'Earlier versions deleted'
+  const header = ['Name', 'Version', 'Size', 'SHA-256', 'File ID', 'Status', deletedHeader]
   return [
-    ...table(['Name', 'Version', 'Size', 'SHA-256', 'File ID', 'Status', 'Replaced'], rows),
-    `<details><summary>Full SHA-256 checksums and file IDs</summary><pre>${escape(full)}</pre></details>`
+    ...table(header, inPathOrder(report, rows, failedRows)),
+    ...(report.files.length
+      ? [
+          `<details><summary>Full SHA-256 checksums and file IDs</summary><pre>${escape(full)}</pre></details>`
+        ]
+      : [])
   ]
+}
+
+/** Failed files' rows among the others, in the plan's order (by path), not after them. */
+function inPathOrder(report: RunReport, rows: string[][], failedRows: string[][]): string[][] {
+  if (failedRows.length === 0) return rows
+  const all = [
+    ...report.files.map((f, i) => ({ path: f.path, row: rows[i] })),
+    ...report.failedFiles.map((f, i) => ({ path: f.path, row: failedRows[i] }))
+  ]
+  return all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map(r => r.row)
 }
 
 /** Per benefit: each replaced file with its replacement, then files added or removed alone. */
@@ -117,7 +165,8 @@ function benefitChanges(report: RunReport): string[] {
     }
     for (const a of added) lines.push(`${escape(names.get(a) ?? 'a file')} ${ref(a)} added`)
     const list = lines.length ? lines.map(l => `<li>${l}</li>`).join('') : '<li>reordered</li>'
-    return `<li>${id(b.id)} (${b.before.length} → ${plural(b.after.length, 'file')})<ul>${list}</ul></li>`
+    const label = b.description ? `${escape(b.description)} ${id(b.id)}` : id(b.id)
+    return `<li>${label} (${b.before.length} → ${plural(b.after.length, 'file')})<ul>${list}</ul></li>`
   })
   return [
     `<h4>${report.dryRun ? 'Benefits to update' : 'Benefits updated'}</h4>`,
@@ -181,8 +230,30 @@ function id(value: string): string {
   return `<code title="${escape(value)}">${escape(value.slice(0, 8))}</code>`
 }
 
+/** `2026-10-05 13:37 UTC`: Polar's times are UTC, and the log prints them whole. */
 function shortDate(iso: string | undefined): string {
-  return iso ? iso.replace('T', ' ').slice(0, 16) : ''
+  if (!iso) return ''
+  const t = new Date(iso)
+  return Number.isNaN(t.getTime()) ? iso : `${t.toISOString().replace('T', ' ').slice(0, 16)} UTC`
+}
+
+/** Cleanup's rules in words: what it kept, what it deleted, over which names. */
+function rulesLine(report: RunReport): string {
+  const r = report.rules!
+  const age = r.olderThan === '0' ? 'of any age' : `older than ${escape(r.olderThan)}`
+  const names = r.names.map(n => `<code>${escape(n)}</code>`).join(', ')
+  const benefits = r.protectBenefitFiles ? '; files a benefit lists are kept' : ''
+  return `Rules: per name, keep the newest ${r.keep}, delete the rest ${age}${benefits}. Names: ${names}.`
+}
+
+/** Text of a message: escaped, with its `code` spans as code (no literal backticks). */
+function text(message: string): string {
+  return escape(message).replace(/`([^`]+)`/g, '<code>$1</code>')
+}
+
+/** A size that does not break over two lines in a narrow column. */
+function nowrap(value: string): string {
+  return value.replace(' ', '\u00a0')
 }
 
 export function escape(text: string): string {

@@ -50,5 +50,6 @@ export function formatBytes(bytes: number): string {
     value /= 1024
     i++
   }
-  return i === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[i]}`
+  // Rates are fractions: whole bytes below 1 KiB, never `74.99999999999999 B`.
+  return i === 0 ? `${Math.round(bytes)} B` : `${value.toFixed(1)} ${units[i]}`
 }

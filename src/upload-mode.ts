@@ -25,6 +25,7 @@ import type { BenefitDownloadables, FileRead } from './polar/types.js'
 import { Catalog, converge, planSwap, stillHolds, type Mine } from './benefits.js'
 import { earlierVersions, FLAGGED_REASON, higherVersions, isFlagged, isNewer } from './replace.js'
 import { checksumsText, emptyReport, type RunReport } from './report.js'
+import { formatBytes } from './units.js'
 import type { RetryPolicy } from './retry.js'
 import { planFiles, type Plan } from './upload/plan.js'
 import { createPartPool } from './upload/pool.js'
@@ -46,7 +47,7 @@ export interface UploadDeps {
   retry: RetryPolicy
   progress: ProgressSink
   /** Prints a finished file's lines as one log group (uploads run concurrently). */
-  group(title: string, lines: string[]): void
+  group(title: string, lines: string[], failed?: unknown): void
   /** Filled with created-but-incomplete file IDs, for a cancelled job to wait on. */
   incomplete: Set<string>
   /** Fires when the job is cancelled: no write starts after it. */
@@ -167,19 +168,62 @@ async function prepare(
     )
   }
   if (plan.unmatchedMessage) {
-    if (inputs.ifNoFilesFound === 'warn') logger.warning(plan.unmatchedMessage)
-    else logger.info(plan.unmatchedMessage)
+    if (inputs.ifNoFilesFound === 'warn') {
+      logger.warning(plan.unmatchedMessage)
+      report.warnings.push(plan.unmatchedMessage) // a green run missing a platform says so
+    } else logger.info(plan.unmatchedMessage)
+  }
+  for (const warning of plan.warnings) {
+    logger.warning(warning)
+    report.warnings.push(warning)
   }
   report.hiddenSkipped = plan.hiddenSkipped
+  if (plan.files.length > 0) logger.info(planLine(inputs, plan))
   const read = async (): Promise<Reads> => {
     const existing = await listing
     const targets = await readTargetBenefits(client, inputs.benefitIds)
     const allBenefits = inputs.replace ? await readAllBenefits(client, 'replace') : []
+    for (const line of readsLines(inputs, plan, existing, targets)) logger.info(line)
     return { existing, targets, allBenefits, catalog: new Catalog(client, existing) }
   }
   const reads = plan.files.length > 0 ? read() : new Promise<Reads>(() => undefined)
   reads.catch(() => undefined) // observed by publish
   return { plan, reads }
+}
+
+/** The run's plan in one line, before any work: files, total size, version. */
+function planLine(inputs: Inputs, plan: Plan): string {
+  const bytes = plan.files.reduce((sum, f) => sum + f.size, 0)
+  const names = plan.files.map(f => f.name)
+  const shown = names.length > 6 ? [...names.slice(0, 5), `… (${names.length - 5} more)`] : names
+  const count = plan.files.length === 1 ? '1 file' : `${plan.files.length} files`
+  const version = inputs.version ? ` as ${inputs.version}` : ' (no version)'
+  return `${inputs.dryRun ? 'Plan (dry run)' : 'Plan'}: ${count}, ${formatBytes(bytes)}${version}: ${shown.join(', ')}`
+}
+
+/** Once the reads are in: the benefits it updates and the files it will replace. */
+function readsLines(
+  inputs: Inputs,
+  plan: Plan,
+  existing: FileRead[],
+  targets: BenefitDownloadables[]
+): string[] {
+  const lines: string[] = []
+  if (targets.length > 0) {
+    lines.push(`Benefits to update: ${targets.map(t => `${t.description} (${t.id})`).join(', ')}`)
+  }
+  if (!inputs.replace) return lines
+  const earlier = plan.files.flatMap(f =>
+    earlierVersions({ id: null, name: f.name, createdAt: null, version: inputs.version }, existing)
+  )
+  if (earlier.length > 0) {
+    const list = earlier.map(f => `${f.name}${f.version ? ` ${f.version}` : ''}`)
+    lines.push(
+      `${inputs.dryRun ? 'Would replace' : 'Replaces'} ${earlier.length} earlier file(s) once every upload has succeeded and the ` +
+        `benefits are updated (an unchanged one is reused instead): ${list.join(', ')}`
+    )
+  }
+  return lines
 }
 
 /**
@@ -197,9 +241,18 @@ async function publish(
   existing.catch(() => undefined) // a file cancelled before it awaits this must not crash the run
   // A failed read ends the run: no file starts hashing after it.
   const readFailed = new AbortController()
-  reads.catch(() =>
+  let readError: unknown
+  reads.catch((error: unknown) => {
+    readError = error
     readFailed.abort(new CancelledError('not published: a planning read failed (see the error)'))
-  )
+  })
+  // Groups in plan order, whatever order the files finish in. A file stopped by a failed read
+  // (a bad token) has no group: the run's error says it once, not once per file.
+  const group = inPlanOrder(plan.files.length, (title, lines, failed) => {
+    const runLevel =
+      readFailed.signal.aborted && (failed === readError || failed instanceof CancelledError)
+    if (!runLevel) deps.group(title, lines, failed)
+  })
   const cancel = deps.cancel ? AbortSignal.any([deps.cancel, readFailed.signal]) : readFailed.signal
   const limits: Limits = {
     hash: new Limiter(HASH_CONCURRENCY),
@@ -208,7 +261,9 @@ async function publish(
   }
   const options = publishOptions(inputs)
   const files = Promise.allSettled(
-    plan.files.map(file => publishFile(file, options, existing, limits, { ...deps, cancel }))
+    plan.files.map((file, i) =>
+      publishFile(file, options, existing, limits, { ...deps, cancel, group: group(i) })
+    )
   )
   const settled = await Promise.race([
     files,
@@ -224,11 +279,24 @@ async function publish(
   const failed: { subject: string; error: unknown }[] = []
   settled.forEach((s, i) => {
     if (s.status === 'fulfilled') outcomes.push(s.value)
-    else failed.push({ subject: plan.files[i].relativePath, error: s.reason })
+    else {
+      const file = plan.files[i]
+      failed.push({ subject: file.relativePath, error: s.reason })
+      report.failedFiles.push({
+        name: file.name,
+        path: file.relativePath,
+        size: file.size,
+        reason: errorMessage(s.reason)
+      })
+    }
   })
   report.files = outcomes.map(o => o.result)
   if (failed.length > 0) {
     report.failures.push(...failed.map(f => `${f.subject}: ${errorMessage(f.error)}`))
+    report.next =
+      inputs.ifUnchanged === 'skip'
+        ? 'Re-run the job: the files that completed are reused (if-unchanged: skip), so only the failed ones upload again.'
+        : 'Re-run the job (with if-unchanged: upload every file uploads again; skip would reuse the files that completed).'
     throw new AggregateFailure(
       `${failed.length} of ${plan.files.length} file(s) failed to upload; ` +
         'no benefit was changed and no earlier version was deleted.',
@@ -236,6 +304,22 @@ async function publish(
     )
   }
   return outcomes
+}
+
+type Group = (title: string, lines: string[], failed?: unknown) => void
+
+/** Per file index, a `group` that prints once every file before it has printed. */
+function inPlanOrder(count: number, print: Group): (index: number) => Group {
+  const waiting: (Parameters<Group> | undefined)[] = new Array<Parameters<Group> | undefined>(count)
+  let next = 0
+  return index =>
+    (...args) => {
+      waiting[index] = args
+      while (next < count && waiting[next]) {
+        print(...waiting[next]!)
+        waiting[next++] = undefined
+      }
+    }
 }
 
 /**
@@ -386,7 +470,7 @@ function publishedFiles(outcomes: Outcome[], catalog: Catalog): Mine[] {
 async function swapIntoBenefits(
   inputs: Inputs,
   deps: UploadDeps,
-  { targets, catalog }: Prepared,
+  { targets, catalog, existing }: Prepared,
   mine: Mine[],
   report: RunReport
 ): Promise<void> {
@@ -396,15 +480,29 @@ async function swapIntoBenefits(
         const live = await catalog.live([...target.properties.files, ...mine.map(m => m.id)])
         const change = planSwap(target, mine, live)
         if (change.changed) {
-          report.patchedBenefits.push({ id: target.id, before: change.before, after: change.files })
-          deps.logger.info(`Would update benefit ${target.id}: ${change.files.join(', ')}`)
+          report.patchedBenefits.push({
+            id: target.id,
+            description: target.description,
+            before: change.before,
+            after: change.files
+          })
+          deps.logger.info(
+            `Would update benefit ${benefitName(target)}: ${swapText(change.before, change.files, existing, mine)}`
+          )
         }
         continue
       }
       const outcome = await converge(target.id, mine, catalog, deps)
       if (outcome.patched) {
-        report.patchedBenefits.push({ id: target.id, before: outcome.before, after: outcome.after })
-        deps.logger.info(`Updated benefit ${target.id}: ${outcome.after.join(', ')}`)
+        report.patchedBenefits.push({
+          id: target.id,
+          description: target.description,
+          before: outcome.before,
+          after: outcome.after
+        })
+        deps.logger.info(
+          `Updated benefit ${benefitName(target)}: ${swapText(outcome.before, outcome.after, existing, mine)}`
+        )
       }
     } catch (error) {
       report.failures.push(`benefit ${target.id}: ${errorMessage(error)}`)
@@ -416,6 +514,27 @@ async function swapIntoBenefits(
       )
     }
   }
+}
+
+function benefitName(b: BenefitDownloadables): string {
+  return `${b.description} (${b.id})`
+}
+
+/** A benefit's change by file name (`app.zip: 946b8b1a → c4cb184b`), not a list of UUIDs. */
+function swapText(before: string[], after: string[], existing: FileRead[], mine: Mine[]): string {
+  const name = (id: string) =>
+    mine.find(m => m.id === id)?.name ?? existing.find(f => f.id === id)?.name ?? 'a file'
+  const short = (id: string) => (id.startsWith('(new ') ? 'the new upload' : id.slice(0, 8))
+  const added = after.filter(id => !before.includes(id))
+  const removed = before.filter(id => !after.includes(id))
+  const parts: string[] = []
+  for (const old of removed) {
+    const i = added.findIndex(a => name(a) === name(old))
+    if (i >= 0) parts.push(`${name(old)} ${short(old)} → ${short(added.splice(i, 1)[0])}`)
+    else parts.push(`${name(old)} ${short(old)} removed`)
+  }
+  for (const a of added) parts.push(`${name(a)} ${short(a)} added`)
+  return `${parts.join(', ') || 'reordered'} (${after.length === 1 ? '1 file' : `${after.length} files`})`
 }
 
 interface Candidate {
@@ -470,7 +589,9 @@ async function retireEarlier(
     if (inputs.dryRun) {
       for (const c of free) {
         record(report, c)
-        logger.info(`Would delete earlier version ${c.mine.name} (${c.file.id})`)
+        logger.info(
+          `Would delete earlier version ${c.mine.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
+        )
       }
       break
     }
@@ -482,7 +603,9 @@ async function retireEarlier(
     for (const c of deleted) {
       gone.add(c.file.id)
       record(report, c)
-      logger.info(`Deleted earlier version ${c.mine.name} (${c.file.id})`)
+      logger.info(
+        `Deleted earlier version ${c.mine.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
+      )
     }
     // A run exits only when its own swaps hold on a fresh read after its deletes (even when
     // some of them failed): a late PATCH built from an old read may have undone them.
@@ -546,7 +669,13 @@ async function repairSwaps(
 }
 
 function record(report: RunReport, c: Candidate): void {
-  report.deleted.push({ id: c.file.id, name: c.mine.name, created_at: c.file.created_at })
+  report.deleted.push({
+    id: c.file.id,
+    name: c.mine.name,
+    created_at: c.file.created_at,
+    version: c.file.version,
+    size: c.file.size
+  })
   report.files.find(f => f.name === c.mine.name)?.replaced_ids.push(c.file.id)
 }
 

@@ -268,3 +268,21 @@ describe('README troubleshooting rows quote real messages', () => {
     expect(corpus).toContain('GitHub API \0 \0 failed: ')
   })
 })
+
+describe('no pointer outside the repository', () => {
+  // A clone has no shared folder beside it: a comment or a README pointing there sends readers
+  // nowhere. The emulator's check of its vendored OpenAPI copy against it (when present) may.
+  const allowed = ['test/emulator/openapi.ts', 'test/emulator/controls.test.ts']
+  const files = ['src', 'scripts', 'test', 'bench', 'examples', '.github']
+    .flatMap(dir =>
+      readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map(f => `${dir}/${f}`)
+    )
+    .concat(
+      readdirSync(ROOT).filter(f => /\.(md|js|mjs|json|yml)$/.test(f) && f !== 'package-lock.json')
+    )
+    .map(f => f.split('\\').join('/'))
+    .filter(f => /\.(ts|js|mjs|md|yml|json)$/.test(f) && !allowed.includes(f))
+  test.each(files)('%s', file => {
+    expect(read(file).match(/.*\.\.\/shared\/.*/g) ?? []).toEqual([])
+  })
+})

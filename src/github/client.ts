@@ -70,7 +70,28 @@ export class GitHubReleases {
 
   /** The published release with this tag (drafts are never found by tag). */
   async release(): Promise<{ id: number; tag_name: string }> {
-    const { owner, repo, tag } = this.ref
+    const { tag } = this.ref
+    try {
+      return await this.releaseByTag(tag)
+    } catch (error) {
+      // `1.0.0` for the tag `v1.0.0` (or the reverse) is a common slip: name the one that exists.
+      const other = /^v\d/i.test(tag) ? tag.slice(1) : /^\d/.test(tag) ? `v${tag}` : null
+      if (!(error instanceof InputError) || error.input !== 'release' || !other) throw error
+      const found = await this.releaseByTag(other).then(
+        () => true,
+        () => false
+      )
+      if (!found) throw error
+      throw new InputError(
+        'release',
+        `there is no published release '${tag}' in ${this.ref.owner}/${this.ref.repo}, but there ` +
+          `is one tagged '${other}'. Did you mean release: ${other}?`
+      )
+    }
+  }
+
+  private async releaseByTag(tag: string): Promise<{ id: number; tag_name: string }> {
+    const { owner, repo } = this.ref
     const res = await this.call('GET /repos/{owner}/{repo}/releases/tags/{tag}', () =>
       this.octokit.request('GET /repos/{owner}/{repo}/releases/tags/{tag}', { owner, repo, tag })
     )

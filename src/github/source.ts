@@ -81,7 +81,13 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
         )
     )
     if (needed.length) await download(github, needed, selection.chosen, inputs.partSize, deps)
-    return { files, unmatched: selection.unmatched, hiddenSkipped: 0, unmatchedMessage }
+    return {
+      files,
+      unmatched: selection.unmatched,
+      hiddenSkipped: 0,
+      unmatchedMessage,
+      warnings: []
+    }
   } finally {
     await github.close()
   }

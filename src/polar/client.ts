@@ -560,10 +560,8 @@ function requiredScope(method: string, route: string): string {
 
 function hint(status: number, code: string | undefined, method: string, route: string): string {
   if (status === 401) {
-    return (
-      'The token is unknown, expired or revoked, or belongs to the other server ' +
-      '(production vs sandbox). Check the `token` and `server` inputs.'
-    )
+    // Polar's own detail already says "expired, revoked, malformed": add only what it cannot.
+    return 'A token of the other server (production vs sandbox) is refused too. Check the `token` and `server` inputs.'
   }
   if (status === 403 && code === 'insufficient_scope') {
     return `The token lacks the ${requiredScope(method, route)} scope. Create a token with it.`

@@ -55,6 +55,8 @@ export interface Plan {
   hiddenSkipped: number
   /** The message about `unmatched`, for the log (warning with warn, info with ignore). */
   unmatchedMessage: string | null
+  /** Things that work but are likely mistakes (a folder as a pattern, an empty file). */
+  warnings: string[]
 }
 
 export async function planFiles(options: PlanOptions): Promise<Plan> {
@@ -78,6 +80,11 @@ export async function planFiles(options: PlanOptions): Promise<Plan> {
     )
   }
   const paths = matched.paths
+  const warnings = matched.folders.map(
+    p =>
+      `'${p}' in \`files\` is a folder: every file below it, in every subfolder, is published. ` +
+      `Write '${p.replace(/\/+$/, '')}/*' for the files directly in it.`
+  )
   const planned: PlannedFile[] = []
   const problems: string[] = []
   const byName = new Map<string, string>()
@@ -95,6 +102,11 @@ export async function planFiles(options: PlanOptions): Promise<Plan> {
     } catch (error) {
       problems.push(`${relativePath}: cannot be read (${errorMessage(error)})`)
       continue
+    }
+    if (size === 0) {
+      warnings.push(
+        `${relativePath} is empty (0 bytes), usually a build step that failed; published as is.`
+      )
     }
     if (tooLarge(size)) {
       problems.push(`${relativePath}: ${size} bytes is larger than 10,000 parts of 5 GiB`)
@@ -128,7 +140,8 @@ export async function planFiles(options: PlanOptions): Promise<Plan> {
     files: planned,
     unmatched: matched.unmatched,
     hiddenSkipped: matched.hidden.size,
-    unmatchedMessage
+    unmatchedMessage,
+    warnings
   }
 }
 
@@ -139,6 +152,8 @@ interface Matches {
   /** Hidden files left out, and which of the unmatched lines matched only such files. */
   hidden: Set<string>
   onlyHidden: Set<string>
+  /** Include lines that name a folder (its files are matched recursively). */
+  folders: string[]
 }
 
 /**
@@ -160,9 +175,18 @@ async function matchPaths(
     .flatMap(p => expand(p.slice(1)))
     .map(p => `!${p}`)
   const files = new Set<string>()
-  const result: Matches = { paths: [], unmatched: [], hidden: new Set(), onlyHidden: new Set() }
+  const result: Matches = {
+    paths: [],
+    unmatched: [],
+    hidden: new Set(),
+    onlyHidden: new Set(),
+    folders: []
+  }
   for (const line of patterns.filter(p => !p.startsWith('!'))) {
     const alternatives = expand(line)
+    if (!/[*?[\]{}]/.test(line) && (await stat(root(line)).catch(() => null))?.isDirectory()) {
+      result.folders.push(line)
+    }
     const globber = await glob.create([...alternatives, ...excludes].join('\n'), {
       matchDirectories: false
     })
@@ -223,9 +247,16 @@ function unmatchedText(m: Matches, patterns: string[], workingDirectory: string)
   const hiddenHint = m.onlyHidden.size
     ? ' Hidden files (a name or folder starting with `.`) are skipped unless include-hidden-files: true.'
     : ''
+  // On Linux and macOS a backslash escapes the next character in a glob; a slash works anywhere.
+  const slash = m.unmatched.find(p => p.includes('\\'))
+  const fixed = slash?.split('\\').join('/')
+  const slashHint =
+    fixed && path.sep === '/'
+      ? ` A backslash in a pattern escapes the next character: write '${fixed}' (/ works on every OS).`
+      : ''
   return m.unmatched.length === includes
-    ? `No file matched \`files\` under ${workingDirectory}: ${list}.${hiddenHint}`
-    : `${m.unmatched.length} of ${includes} patterns in \`files\` matched no file under ${workingDirectory}: ${list}.${hiddenHint}`
+    ? `No file matched \`files\` under ${workingDirectory}: ${list}.${hiddenHint}${slashHint}`
+    : `${m.unmatched.length} of ${includes} patterns in \`files\` matched no file under ${workingDirectory}: ${list}.${hiddenHint}${slashHint}`
 }
 
 function compareStrings(a: string, b: string): number {

@@ -30,8 +30,8 @@ export interface PublishDeps {
   logger: Logger
   retry: RetryPolicy
   progress: ProgressSink
-  /** Prints a finished file's lines as one log group. */
-  group(title: string, lines: string[]): void
+  /** Prints a finished file's lines as one log group; `failed` is its error, if any. */
+  group(title: string, lines: string[], failed?: unknown): void
   /** Filled with created-but-incomplete file IDs, for a cancelled job to wait on. */
   incomplete: Set<string>
   /** Fires when the job is cancelled: no write starts after it. */
@@ -74,10 +74,19 @@ export async function publishFile(
   limits: Limits,
   deps: PublishDeps
 ): Promise<Outcome> {
-  const lines: string[] = [`path: ${file.relativePath}`]
+  const lines: string[] = [] // the group's title names the file and its path
+  // Its retry and rollback lines go into its group, not before it; warnings show at once too.
+  const logger: Logger = {
+    debug: m => deps.logger.debug(m),
+    info: m => lines.push(m),
+    warning: m => {
+      lines.push(`warning: ${m}`)
+      deps.logger.warning(m)
+    }
+  }
+  let failure: unknown
   const partSize = effectivePartSize(file.size, options.partSize)
   const parts = layoutParts(file.size, partSize)
-  const started = Date.now()
   const base = (sha256: string): Omit<FileResult, 'id' | 'status' | 'version'> => ({
     name: file.name,
     path: file.relativePath,
@@ -116,7 +125,7 @@ export async function publishFile(
       file.hashes ??
       (await limits.hash.run(() => hashFile(file.path, file.size, parts, deps.cancel)))
     lines.push(
-      `size: ${formatBytes(file.size)} (${file.size} bytes), ${parts.length} part(s) of ≤ ${formatBytes(partSize)}`,
+      `size: ${formatBytes(file.size)}, ${parts.length === 1 ? '1 part' : `${parts.length} parts of ≤ ${formatBytes(partSize)}`}`,
       `sha256: ${hashes.sha256Hex}`
     )
     const listing = await existing // every planning check done: from here on it may write
@@ -138,6 +147,7 @@ export async function publishFile(
     }
 
     deps.progress.start(file.name, file.size)
+    const uploadStarted = Date.now() // the rate below is the upload's, not the hash pass's
     let read: FileRead
     try {
       read = await uploadFile(
@@ -149,7 +159,7 @@ export async function publishFile(
           incomplete: deps.incomplete,
           cancel: deps.cancel,
           retry: deps.retry,
-          logger: deps.logger,
+          logger,
           partTimeoutMs: deps.partTimeoutMs ?? 300_000,
           onBytes: bytes => deps.progress.add(file.name, bytes),
           onRestart: () => deps.progress.start(file.name, file.size)
@@ -167,7 +177,7 @@ export async function publishFile(
     } finally {
       deps.progress.finish(file.name)
     }
-    const seconds = (Date.now() - started) / 1000
+    const seconds = (Date.now() - uploadStarted) / 1000
     lines.push(
       `created ${read.id} in ${seconds.toFixed(1)} s (${formatBytes(file.size / Math.max(seconds, 0.001))}/s)`
     )
@@ -183,10 +193,11 @@ export async function publishFile(
       createdAt: read.created_at
     }
   } catch (error) {
+    failure = error
     lines.push(`failed: ${errorMessage(error)}`)
     throw error
   } finally {
-    deps.group(`${file.name} ← ${file.relativePath}`, lines)
+    deps.group(`${file.name} ← ${file.relativePath}`, lines, failure)
   }
 }
 

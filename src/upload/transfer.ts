@@ -33,6 +33,11 @@ export interface PutOptions {
   onRetry?: () => void
   /** Read size for the body (see body.ts chunkFor). */
   chunkBytes?: number
+  /**
+   * Bytes handed to the socket as they go (undici asks for a chunk once the socket took the
+   * one before it); a failed attempt takes its bytes back (negative), since a retry resends.
+   */
+  onSent?: (bytes: number) => void
 }
 
 /** Splits a URL into origin and path without decoding or re-encoding any byte of it. */
@@ -54,6 +59,17 @@ class S3Status extends Error {
   }
 }
 
+/** The chunks of `body`, each counted as the reader takes it. */
+async function* counted(
+  body: AsyncIterable<Buffer>,
+  count: (bytes: number) => void
+): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    count(chunk.length)
+    yield chunk
+  }
+}
+
 /** Returns the part's ETag (quoted, as S3 sent it). */
 export async function putPart(target: PartTarget, options: PutOptions): Promise<string> {
   const { part, filePath, label } = target
@@ -69,6 +85,15 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
     }
     const source =
       bytes === 0 ? null : rangeBody(filePath, part.chunk_start, part.chunk_end, options.chunkBytes)
+    let sent = 0
+    const onSent = options.onSent
+    const body =
+      source && onSent
+        ? counted(source.body, n => {
+            sent += n
+            onSent(n)
+          })
+        : source?.body
     try {
       const response = await options.dispatcher.request({
         origin,
@@ -76,7 +101,7 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
         method: 'PUT',
         headers: { ...(part.headers ?? {}), 'content-length': String(bytes) },
         // undici documents async iterables as bodies; its types do not list them.
-        body: (source?.body ?? '') as Readable | string,
+        body: (body ?? '') as Readable | string,
         signal: options.signal,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs
@@ -95,6 +120,9 @@ export async function putPart(target: PartTarget, options: PutOptions): Promise<
         throw new S3Status(200, 'MissingETag', 'S3 answered 200 without an ETag', undefined)
       }
       return etag
+    } catch (error) {
+      if (sent > 0) onSent?.(-sent)
+      throw error
     } finally {
       source?.release()
     }

@@ -43,6 +43,7 @@ export interface UploadContext {
   retry: RetryPolicy
   logger: Logger
   partTimeoutMs: number
+  /** Bytes of parts as they are sent (negative when a failed attempt's bytes go again). */
   onBytes?: (bytes: number) => void
   /** The file starts over (expired URLs): progress counts from zero again. */
   onRestart?: () => void
@@ -70,7 +71,9 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
       throw error
     }
     ctx.incomplete.add(created.id)
-    ctx.logger.debug(`${job.name}: created file ${created.id} (${job.parts.length} parts)`)
+    ctx.logger.debug(
+      `${job.name}: created file ${created.id} (${job.parts.length === 1 ? '1 part' : `${job.parts.length} parts`})`
+    )
     try {
       throwIfCancelled(ctx.cancel) // cancelled while the create was in flight
       const etags = await putParts(ctx, job, created, admitted)
@@ -181,10 +184,10 @@ async function putParts(
               timeoutMs: ctx.partTimeoutMs,
               signal: abort.signal,
               onRetry: () => ctx.pool.retried?.(),
-              chunkBytes: chunkFor(ctx.pool.limit)
+              chunkBytes: chunkFor(ctx.pool.limit),
+              onSent: ctx.onBytes
             }
           )
-          ctx.onBytes?.(range.end - range.start)
           return etag
         } catch (error) {
           if (!abort.signal.aborted) abort.abort(error)

@@ -107,6 +107,17 @@ describe('cleanup', () => {
     expect(new Set(run.json<string[]>('deleted-ids'))).toEqual(new Set([files[1].id, files[2].id]))
   })
 
+  test('files (an upload input that would narrow it) is an error pointing to names, before any request', async () => {
+    const name = `scoped-${Date.now()}.tar.gz`
+    versions(name)
+    const run = await cleanup({ files: 'dist/*.zip' })
+    expect(run.code).not.toBe(0)
+    expect(run.stdout).toMatch(
+      /::error::Input 'files': 'dist\/\*\.zip' is set, but cleanup .*`names`/
+    )
+    expect(emu.log()).toEqual([])
+  })
+
   test('delete-everything is refused without allow-delete-all, before any request', async () => {
     const run = await cleanup({ keep: '0', 'older-than': '0' })
     expect(run.code).not.toBe(0)

@@ -164,6 +164,16 @@ describe('bad cases fail before any Polar write', () => {
     expect(polarWrites()).toEqual([])
   })
 
+  test('1.0.0 for the tag v1.0.0: the tag that exists is named', async () => {
+    const tag = await release({ 'y.zip': 'y' })
+    const r = await run(inputs(tag.slice(1)))
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(
+      `::error::Input 'release': there is no published release '${tag.slice(1)}' in acme/app, but there is one tagged '${tag}'. Did you mean release: ${tag}?`
+    )
+    expect(polarWrites()).toEqual([])
+  })
+
   test('a bad token names github-token; a token without access too', async () => {
     const tag = await release({ 'x.zip': 'x' })
     const bad = await run(inputs(tag, { 'github-token': 'ghs_not_a_real_token_0000000000' }))

@@ -258,7 +258,11 @@ describe('replace', () => {
     expect(run.code).toBe(0)
     expect(emu.log().filter(e => e.method !== 'GET')).toEqual([])
     expect(run.json('deleted-ids')).toEqual([old.id])
-    expect(run.stdout).toMatch(new RegExp(`Would update benefit ${ben.id}`))
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `Would update benefit .* \\(${ben.id}\\): ${name} ${old.id.slice(0, 8)} → the new upload`
+      )
+    )
     expect(alive(old.id)).toBe(true)
   })
 

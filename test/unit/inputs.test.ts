@@ -155,12 +155,31 @@ describe('inputs the mode does not read', () => {
       "Input 'keep' applies only to mode: cleanup; it is ignored in upload mode."
     ])
     const cleanup = parseInputs(
-      reader({ token: 'polar_oat_abc', mode: 'cleanup', files: 'dist/*', concurrency: '8' }),
+      reader({ token: 'polar_oat_abc', mode: 'cleanup', concurrency: '16', files: '' }),
       env
     )
     expect(cleanup.warnings).toEqual([
-      "Input 'files' applies only to mode: upload; it is ignored in cleanup mode."
+      "Input 'concurrency' applies only to mode: upload; it is ignored in cleanup mode."
     ])
+  })
+  test.each([
+    ['files', 'dist/*.zip'],
+    ['name', 'app-{version}.zip'],
+    ['release', 'v1.0.0'],
+    ['version', 'v2.0.0'],
+    ['benefit-ids', '11111111-2222-4333-8444-555555555555']
+  ])(
+    'cleanup with %s (which would read as "only these files"): an error pointing to names',
+    (name, value) => {
+      const read = reader({ token: 'polar_oat_abc', mode: 'Cleanup', [name]: value })
+      expect(() => parseInputs(read, { ...env, GITHUB_REPOSITORY: 'acme/app' })).toThrow(
+        new RegExp(`^Input '${name}': '.*' is set, but cleanup does not read it: .*\\bnames\\b`)
+      )
+    }
+  )
+  test('cleanup with upload inputs at their defaults (as the runner passes them): no error', () => {
+    const read = reader({ token: 'polar_oat_abc', mode: 'cleanup', name: '{basename}' })
+    expect(parseInputs(read, env).mode).toBe('cleanup')
   })
   test("the defaults it compares with are action.yml's", () => {
     const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
@@ -171,6 +190,30 @@ describe('inputs the mode does not read', () => {
         expect([name, String(action.inputs[name]?.default ?? '')]).toEqual([name, fallback])
       }
     }
+  })
+})
+
+describe('hints for common slips', () => {
+  test('release: refs/tags/v1.0.0 (github.ref): the tag to use', () => {
+    const read = reader({ ...base, release: 'refs/tags/v1.0.0' })
+    expect(() => parseInputs(read, { ...env, GITHUB_REPOSITORY: 'acme/app' })).toThrow(
+      "Input 'release': 'refs/tags/v1.0.0' is a ref, not a tag (github.ref instead of github.ref_name). Use the tag: release: v1.0.0"
+    )
+  })
+  test('api-url that is not a URL: the value quoted (tokens masked), and the emulator form', () => {
+    expect(() => parseInputs(reader({ ...base, 'api-url': 'api.polar.sh' }), env)).toThrow(
+      "Input 'api-url': 'api.polar.sh' is not a URL. Give a base URL with its scheme: https://api.polar.sh"
+    )
+    const leaked = reader({ ...base, 'api-url': 'polar_oat_abcdefghijklmnop' })
+    expect(() => parseInputs(leaked, env)).toThrow("'polar_oat_***' is not a URL")
+  })
+  test('the /v1 advice for a plain-http host suggests https (a URL the action takes)', () => {
+    const read = reader({ ...base, 'api-url': 'http://api.polar.sh/v1' })
+    expect(() => parseInputs(read, env)).toThrow(/Give the base URL: https:\/\/api\.polar\.sh$/)
+    const loopback = reader({ ...base, 'api-url': 'http://127.0.0.1:8080/v1' })
+    expect(() => parseInputs(loopback, env)).toThrow(
+      /Give the base URL: http:\/\/127\.0\.0\.1:8080$/
+    )
   })
 })
 

@@ -2,6 +2,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { emptyReport, type RunReport } from '../../src/report.js'
 import { renderSummary, totalLine } from '../../src/summary.js'
+import { formatBytes } from '../../src/units.js'
 
 const uuid = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`
 const sha = 'ab'.repeat(32)
@@ -33,7 +34,7 @@ describe('renderSummary', () => {
     expect(html).toContain(`<code>${sha.slice(0, 12)}</code>`)
     expect(html).toMatch(
       new RegExp(
-        `<details><summary>Full SHA-256 checksums and file IDs</summary><pre>${sha}  ${uuid(1)}  app.zip</pre>`
+        `<details><summary>Full SHA-256 checksums and file IDs</summary><pre>app.zip\n  sha256   ${sha}\n  file ID  ${uuid(1)}</pre>`
       )
     )
     expect(html).not.toMatch(new RegExp(`<td><code[^>]*>${uuid(1)}</code></td>`))
@@ -48,9 +49,78 @@ describe('renderSummary', () => {
     r.failure = "Input 'files': is required in upload mode."
     const html = renderSummary(r)
     expect(html).toMatch(
-      /^<h3>Polar files: upload<\/h3>\n<p><strong>Failed:<\/strong> Input 'files'/
+      /^<h3>Polar files: upload — failed<\/h3>\n<p><strong>Failed:<\/strong> Input 'files'/
     )
     expect(html).not.toContain('<table>')
+  })
+  test('the checksums fold: no line wider than a SHA-256 and its label (fits at 1000 px)', () => {
+    const r = upload()
+    r.files[0].name = 'acme-studio-enterprise-edition-windows-arm64-setup.exe'
+    const pre = /<pre>([\s\S]*?)<\/pre>/.exec(renderSummary(r))![1]
+    for (const line of pre.split('\n')) expect(line.length).toBeLessThanOrEqual(75)
+  })
+  test('no literal backticks: code spans of messages render as code', () => {
+    const r = emptyReport('upload', false)
+    r.failure = 'HTTP 401 invalid_token. Check the `token` and `server` inputs.'
+    r.failures = ['dist/a.zip: narrow `files`']
+    r.warnings = ["1 of 2 patterns in `files` matched no file under /ws: 'dist/*.dmg'."]
+    const html = renderSummary(r)
+    expect(html).not.toContain('`')
+    expect(html).toContain('Check the <code>token</code> and <code>server</code> inputs.')
+  })
+  test('warnings (if-no-files-found: warn) appear in the summary', () => {
+    const r = upload()
+    r.warnings = ["1 of 2 patterns in `files` matched no file under /ws: 'dist/*.dmg'."]
+    expect(renderSummary(r)).toMatch(
+      /<h4>Warnings<\/h4>\n<ul><li>1 of 2 patterns in .*dist\/\*\.dmg/
+    )
+  })
+  test('a failed file has its row with the reason, and the next step is said', () => {
+    const r = upload()
+    r.failure =
+      '1 of 2 file(s) failed to upload; no benefit was changed and no earlier version was deleted.'
+    r.failedFiles = [{ name: 'b.zip', path: 'dist/b.zip', size: 2048, reason: 'S3 refused part 1' }]
+    r.failures = ['dist/b.zip: S3 refused part 1']
+    r.next = 'Re-run the job: the files that completed are reused (if-unchanged: skip).'
+    const html = renderSummary(r)
+    expect(html).toContain('<td>b.zip</td><td>—</td><td>2.0\u00a0KiB</td>')
+    expect(html).toContain('<strong>failed</strong>: S3 refused part 1')
+    expect(html.indexOf('<td>app.zip</td>')).toBeLessThan(html.indexOf('<td>b.zip</td>'))
+    r.failedFiles[0].path = 'dist/a.zip' // in path order among the others, not after them
+    expect(renderSummary(r).indexOf('<td>b.zip</td>')).toBeLessThan(
+      renderSummary(r).indexOf('<td>app.zip</td>')
+    )
+    expect(html).toContain('<p><strong>Next:</strong> Re-run the job')
+    expect(html).not.toContain('<h4>Failures</h4>') // said once, in the row
+  })
+  test('deleted files: version, size, and times with their zone; the column says deleted', () => {
+    const r = upload()
+    r.deleted[0] = { ...r.deleted[0], version: 'v1', size: 3 * 1024 * 1024 }
+    const html = renderSummary(r)
+    expect(html).toContain('<th>Earlier versions deleted</th>')
+    expect(html).not.toContain('<th>Replaced</th>')
+    expect(html).toContain(
+      `<td>app.zip</td><td>v1</td><td>3.0\u00a0MiB</td><td><code title="${uuid(2)}">00000002</code></td><td>2026-01-01 10:20 UTC</td>`
+    )
+  })
+  test('benefits by description and short ID', () => {
+    const r = upload()
+    r.patchedBenefits[0].description = 'Early access'
+    expect(renderSummary(r)).toContain(
+      `<li>Early access <code title="${uuid(9)}">00000009</code> (2 → 2 files)`
+    )
+  })
+  test('cleanup states its rules', () => {
+    const r = emptyReport('cleanup', false)
+    r.rules = {
+      keep: 2,
+      olderThan: '7d',
+      names: ['*.zip', '!*-lts.zip'],
+      protectBenefitFiles: true
+    }
+    expect(renderSummary(r)).toContain(
+      '<p>Rules: per name, keep the newest 2, delete the rest older than 7d; files a benefit lists are kept. Names: <code>*.zip</code>, <code>!*-lts.zip</code>.</p>'
+    )
   })
   test('a long kept list: reasons counted, the interesting rows first, the rest folded', () => {
     const r = emptyReport('cleanup', false)
@@ -75,5 +145,14 @@ describe('totalLine', () => {
     expect(totalLine(dry)).toBe(
       'Dry run: would upload 1 file (3.0 MiB), 0 unchanged, 1 benefit to update, 1 to delete, 0 to keep'
     )
+  })
+})
+
+describe('formatBytes', () => {
+  test('a rate under 1 KiB is whole bytes, never a raw float', () => {
+    expect(formatBytes(21 / 0.28)).toBe('75 B')
+    expect(formatBytes(0)).toBe('0 B')
+    expect(formatBytes(1023.6)).toBe('1024 B')
+    expect(formatBytes(1536)).toBe('1.5 KiB')
   })
 })

@@ -1,6 +1,6 @@
 /**
- * Contract tests of the GitHub emulator against ../../../shared/github-releases-contract.md
- * (sections cited per block), including the real clients: Octokit (@actions/github), undici
+ * Contract tests of the GitHub emulator against GitHub's documented releases behaviour
+ * (sections of the project's notes cited per block), including the real clients: Octokit (@actions/github), undici
  * fetch and @actions/http-client.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals'

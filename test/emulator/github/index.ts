@@ -1,7 +1,7 @@
 /**
  * Local GitHub REST stand-in for the `release` source: releases and assets under a GHES-style
- * prefix, downloads through a 302 to a storage server on another hostname. See README.md and
- * ../../../shared/github-releases-contract.md (which it follows).
+ * prefix, downloads through a 302 to a storage server on another hostname. See README.md (the
+ * behaviour it follows, section by section).
  */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
