@@ -4,7 +4,8 @@ import { mapSettled } from '../limiter.js'
 import type { PolarClient } from './client.js'
 import type { BenefitDownloadables } from './types.js'
 
-const DELETE_CONCURRENCY = 4
+// As many as the pacer lets go: the client's connections are the other bound.
+const DELETE_CONCURRENCY = 16
 
 /**
  * Every downloadables benefit of the organization. Protecting customers depends on it, so a

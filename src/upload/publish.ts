@@ -61,6 +61,8 @@ export interface Outcome {
   createdAt: string | null
   /** A reused file's new version label, applied once every upload has succeeded. */
   relabel?: string
+  /** A created file as its completion returned it (the swap need not look it up again). */
+  file?: FileRead
 }
 
 /**
@@ -178,7 +180,8 @@ export async function publishFile(
         version: options.version,
         status: 'created'
       },
-      createdAt: read.created_at
+      createdAt: read.created_at,
+      file: read
     }
   } catch (error) {
     lines.push(`failed: ${errorMessage(error)}`)
