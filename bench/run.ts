@@ -375,7 +375,7 @@ async function matrixResults(ctx: Ctx, notes: string[]): Promise<Result> {
   notes.push(
     `${name}: ${runs} runs × ${files} files at once, one benefit, budget ${rate}/min, ${latencyMs} ms ` +
       `latency: ${value} s, ${run.apiCalls} API calls (bound ${run.apiCalls} / ${rate} per min = ${boundS} s), ` +
-      `${run.status429} × 429; the benefit lists ${run.newListed} of ${all} new IDs and ` +
+      `${run.status429} × 429 (${run.status429PerRun.join(', ')} per run); the benefit lists ${run.newListed} of ${all} new IDs and ` +
       `${run.oldListed} old ones; ${run.deletedWhileListed} file(s) deleted while listed`
   )
   return {
@@ -384,10 +384,10 @@ async function matrixResults(ctx: Ctx, notes: string[]): Promise<Result> {
     unit: 's',
     baseline: boundS,
     ratio: round(value / boundS, 2),
-    target: `ratio ≤ 1.2, ≤ 5 429s, all ${all} new IDs listed`,
+    target: `ratio ≤ 1.0, ≤ 5 429s per run, all ${all} new IDs listed`,
     met:
-      value / boundS <= 1.2 &&
-      run.status429 <= 5 &&
+      value / boundS <= 1.0 &&
+      Math.max(...run.status429PerRun) <= 5 &&
       run.newListed === all &&
       run.oldListed === 0 &&
       run.deletedWhileListed === 0
