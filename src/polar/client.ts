@@ -83,7 +83,7 @@ export class PolarClient {
     this.timeoutMs = options.timeoutMs ?? 60_000
     this.dispatcher =
       options.dispatcher ??
-      proxyAwareDispatcher({ connections: 16, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
+      proxyAwareDispatcher({ connections: 10, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
     this.pacer = new Pacer(options.rateLimitPerMinute)
   }
 

@@ -17,6 +17,8 @@ const WINDOW_MARGIN_MS = 1000
 const SHARE_MARGIN = 0.9
 /** Requests this run must have sent before its share can be estimated (else: just halve). */
 const MIN_SAMPLE = 20
+/** After a 429, the burst is the budget ÷ this (2 at 100/min), as when every request was paced. */
+const PACED_BURST_DIVISOR = 50
 /** 429s of requests already in flight when the pace dropped do not drop it again. */
 const HOLD_OFF_MS = 5000
 
@@ -29,9 +31,9 @@ const HOLD_OFF_MS = 5000
  * out. (Half, not all: the budget is shared by the organization's other jobs.)
  *
  * A 429 means others are spending the budget too. Then every caller waits out Retry-After,
- * and this run's pace and burst drop (multiplicative decrease) and climb back linearly
- * (additive increase), so several jobs started together settle near their share instead of
- * bursting into each other.
+ * this run's pace drops (multiplicative decrease) and climbs back linearly (additive
+ * increase), and it bursts no more than a couple of requests until it has recovered, so
+ * several jobs started together settle near their share instead of bursting into each other.
  */
 export class Pacer {
   private tokens: number
@@ -106,9 +108,14 @@ export class Pacer {
     return Math.min(this.maxPerMs, this.droppedTo + (this.maxPerMs * climbing) / RECOVERY_MS)
   }
 
-  /** The burst shrinks with the pace after a 429: a run slowed to its share bursts less too. */
+  /**
+   * After a 429 the run bursts no more than a couple of requests until its pace has recovered
+   * in full: others are spending the budget, and a burst into an empty budget is answered by
+   * a 429 per request.
+   */
   private burstAt(perMs: number): number {
-    return Math.max(1, Math.floor((this.burst * perMs) / this.maxPerMs))
+    if (this.droppedAt === -Infinity || perMs >= this.maxPerMs) return this.burst
+    return Math.max(1, Math.min(this.burst, Math.floor(this.budget / PACED_BURST_DIVISOR)))
   }
 
   /** How long until `count` more sends keep every window within the budget (0: now). */
