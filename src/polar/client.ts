@@ -9,6 +9,7 @@ import { describeError, scrub, type Logger } from '../log.js'
 import { proxyAwareDispatcher } from '../proxy.js'
 import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
+import { Limiter } from '../limiter.js'
 import { Pacer } from './pacer.js'
 import type {
   BenefitDownloadables,
@@ -22,6 +23,12 @@ import type {
 export const POLAR_VERSION = '2026-04'
 const PAGE_LIMIT = 100
 const PAGE_FETCH_CONCURRENCY = 4
+/**
+ * API requests in flight at once (also the connections). A request takes its turn from the
+ * pacer only once it has a place: when the budget runs dry (other jobs spend it too), at most
+ * these are answered 429 at once, the rest wait for the slower pace.
+ */
+const IN_FLIGHT = 10
 
 export interface PolarClientOptions {
   apiUrl: string
@@ -73,6 +80,7 @@ export class PolarClient {
   private readonly dispatcher: Dispatcher
   private readonly ownsDispatcher: boolean
   private readonly pacer: Pacer
+  private readonly inFlight = new Limiter(IN_FLIGHT)
   private readonly timeoutMs: number
 
   constructor(private readonly options: PolarClientOptions) {
@@ -83,7 +91,11 @@ export class PolarClient {
     this.timeoutMs = options.timeoutMs ?? 60_000
     this.dispatcher =
       options.dispatcher ??
-      proxyAwareDispatcher({ connections: 10, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
+      proxyAwareDispatcher({
+        connections: IN_FLIGHT,
+        keepAliveTimeout: 30_000,
+        connectTimeout: 15_000
+      })
     this.pacer = new Pacer(options.rateLimitPerMinute)
   }
 
@@ -259,6 +271,14 @@ export class PolarClient {
         const done = await options.beforeRetry()
         if (done !== undefined) return done as T
       }
+      const place = await this.inFlight.acquire()
+      try {
+        return await send(n)
+      } finally {
+        place()
+      }
+    }
+    const send = async (n: number): Promise<T> => {
       if (n > 0 || !options.prepaid) await this.pacer.take()
       const started = Date.now()
       const response = await this.dispatcher.request({

@@ -16,7 +16,9 @@ const WINDOW_MARGIN_MS = 1000
 /** Aim a little under the estimated share (see `throttled`): the estimate is an upper bound. */
 const SHARE_MARGIN = 0.9
 /** Requests this run must have sent before its share can be estimated (else: just halve). */
-const MIN_SAMPLE = 20
+const MIN_SAMPLE = 8
+/** An estimated share is at least this part of the budget (a few requests estimate roughly). */
+const MIN_SHARE = 0.1
 /** After a 429, the burst is the budget ÷ this (2 at 100/min), as when every request was paced. */
 const PACED_BURST_DIVISOR = 50
 /** 429s of requests already in flight when the pace dropped do not drop it again. */
@@ -96,7 +98,8 @@ export class Pacer {
       // the time T reaches a minute), of which this run sent `sent`. Its share of the budget is
       // its fair pace: N jobs started together each land near 1/N after one 429, not after log N.
       const minutes = (now - this.startedAt) / 60_000
-      target = Math.min(target, (SHARE_MARGIN * this.sent) / (1 + minutes) / 60_000)
+      const share = (SHARE_MARGIN * this.sent) / (1 + minutes) / 60_000
+      target = Math.min(target, Math.max(share, this.maxPerMs * MIN_SHARE))
     }
     this.droppedTo = Math.max(target, this.maxPerMs / 100)
     this.droppedAt = now
