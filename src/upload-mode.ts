@@ -126,6 +126,9 @@ async function prepare(
   const ahead = new AbortController()
   const listing = needExisting ? client.listFiles(ahead.signal) : Promise.resolve([] as FileRead[])
   listing.catch(() => undefined) // observed below; a planning error must not leave it unhandled
+  // So is the listing of every benefit (replace needs it), beside it.
+  const all = inputs.replace ? readAllBenefits(client, 'replace', ahead.signal) : undefined
+  all?.catch(() => undefined)
 
   let plan: Plan
   try {
@@ -169,8 +172,6 @@ async function prepare(
   const read = async (): Promise<Reads> => {
     // Independent reads go out together. The listing of every benefit carries those of
     // `benefit-ids` too: each is read once, by ID only when the listing is not read or lacks it.
-    const all = inputs.replace ? readAllBenefits(client, 'replace') : undefined
-    all?.catch(() => undefined) // awaited below, after the file listing
     const targets = all
       ? all.then(
           benefits => readTargetBenefits(client, inputs.benefitIds, benefits),

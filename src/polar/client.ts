@@ -175,12 +175,12 @@ export class PolarClient {
     })
   }
 
-  listDownloadablesBenefits(): Promise<BenefitDownloadables[]> {
+  listDownloadablesBenefits(signal?: AbortSignal): Promise<BenefitDownloadables[]> {
     // Oldest first, so benefits created while we page are appended, not shifted into read pages.
     return this.listAll<BenefitDownloadables>(
       '/v1/benefits/',
       [...this.orgQuery(), ['type', 'downloadables'], ['sorting', 'created_at']],
-      undefined,
+      signal,
       true
     )
   }

@@ -13,10 +13,11 @@ const DELETE_CONCURRENCY = 16
  */
 export async function readAllBenefits(
   client: PolarClient,
-  why: keyof typeof NO_BENEFITS_READ
+  why: keyof typeof NO_BENEFITS_READ,
+  signal?: AbortSignal
 ): Promise<BenefitDownloadables[]> {
   try {
-    return await client.listDownloadablesBenefits()
+    return await client.listDownloadablesBenefits(signal)
   } catch (error) {
     if (error instanceof PolarApiError && error.status === 403) {
       throw new PlanError(NO_BENEFITS_READ[why])

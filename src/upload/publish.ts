@@ -12,7 +12,7 @@ import { findUnchanged, relabel } from '../replace.js'
 import type { FileResult } from '../report.js'
 import type { RetryPolicy } from '../retry.js'
 import { formatBytes } from '../units.js'
-import { hashFile } from './hash.js'
+import { hashFile, WORKER_THRESHOLD } from './hash.js'
 import { effectivePartSize, layoutParts } from './parts.js'
 import type { PlannedFile } from './plan.js'
 import type { PartPool } from './pool.js'
@@ -114,9 +114,11 @@ export async function publishFile(
         createdAt: null
       }
     }
+    const hash = () => hashFile(file.path, file.size, parts, deps.cancel)
+    // A file below the thread threshold is hashed here in a moment: it need not queue behind
+    // the one large file the threads are hashing (a release of small files creates them together).
     const hashes =
-      file.hashes ??
-      (await limits.hash.run(() => hashFile(file.path, file.size, parts, deps.cancel)))
+      file.hashes ?? (await (file.size < WORKER_THRESHOLD ? hash() : limits.hash.run(hash)))
     lines.push(
       `size: ${formatBytes(file.size)} (${file.size} bytes), ${parts.length} part(s) of ≤ ${formatBytes(partSize)}`,
       `sha256: ${hashes.sha256Hex}`
