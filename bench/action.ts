@@ -16,6 +16,8 @@ export interface ActionRun {
   ms: number
   /** Peak resident set size, in KiB. */
   maxRssKiB: number
+  /** The action's log (stdout). */
+  stdout: string
 }
 
 /** The runner's environment for `inputs`: nothing from an outer workflow leaks in. */
@@ -70,7 +72,11 @@ export async function runAction(
     }
     // GNU time may print a "Command exited…" line first; the figure is on the last line.
     const lines = readFileSync(timeFile, 'utf8').trim().split('\n')
-    return { ms: r.ms, maxRssKiB: Number(lines[lines.length - 1]) }
+    return {
+      ms: r.ms,
+      maxRssKiB: Number(lines[lines.length - 1]),
+      stdout: r.stdout.toString('utf8')
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

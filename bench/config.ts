@@ -23,6 +23,9 @@ export interface BenchConfig {
   matrixFiles: number
   matrixRatePerMinute: number
   coldRuns: number
+  /** rtt_* rows: runs per row, and the file count of the budget-bound row (rtt_N_sandbox). */
+  rttRuns: number
+  rttLarge: number
   /** Cold-start target (ms): the baseline of the cold_start ratio. */
   coldTargetMs: number
   /** Peak-RSS target (MiB): the baseline of the rss ratio. */
@@ -86,6 +89,8 @@ export const FULL: BenchConfig = {
   matrixFiles: 15,
   matrixRatePerMinute: 100,
   coldRuns: 5,
+  rttRuns: 3,
+  rttLarge: 50,
   net: { ...NET, size: GIB, multiSize: 128 * MIB, fatSize: 2 * GIB, runs: 3, pairs: 5 }
 }
 
@@ -106,5 +111,7 @@ export const SMOKE: BenchConfig = {
   matrixFiles: 3,
   matrixRatePerMinute: 600,
   coldRuns: 3,
+  rttRuns: 1,
+  rttLarge: 12,
   net: { ...NET, size: 48 * MIB, multiSize: 6 * MIB, fatSize: 64 * MIB, runs: 1, pairs: 1 }
 }

@@ -18,6 +18,8 @@ export interface MatrixRun {
   /** API requests that reached the emulator (429s included), and the 429s among them. */
   apiCalls: number
   status429: number
+  /** 429s each run was answered (from its log: each one is retried, and says so). */
+  status429PerRun: number[]
   /** New files the benefit lists, of runs × files; and old ones it still lists. */
   newListed: number
   oldListed: number
@@ -87,7 +89,7 @@ export async function matrixRun(
     'rate-limit': String(ctx.cfg.matrixRatePerMinute)
   }
   const started = performance.now()
-  await Promise.all(dirs.map(dir => runAction(ctx.bundle, inputs, dir, ctx.tmp)))
+  const done = await Promise.all(dirs.map(dir => runAction(ctx.bundle, inputs, dir, ctx.tmp)))
   const ms = performance.now() - started
 
   const log = (await emu.control<LogEntry[]>('GET', 'log')).filter(e => e.target === 'api')
@@ -101,13 +103,14 @@ export async function matrixRun(
     ms,
     apiCalls: log.length,
     status429: log.filter(e => e.status === 429).length,
+    status429PerRun: done.map(d => d.stdout.match(/\bHTTP 429\b/g)?.length ?? 0),
     newListed: fresh.filter(f => after.files.includes(f.id)).length,
     oldListed: old.filter(id => after.files.includes(id)).length,
     deletedWhileListed: log.filter(e => e.method === 'DELETE' && e.listedBy).length
   }
   progress(
     `matrix_${runs}x${filesPerRun} run ${round}: ${(ms / 1000).toFixed(2)} s, ${run.apiCalls} API calls, ` +
-      `${run.status429} × 429, benefit lists ${run.newListed}/${runs * filesPerRun} new and ${run.oldListed} old`
+      `${run.status429} × 429 (${run.status429PerRun.join(', ')} per run), benefit lists ${run.newListed}/${runs * filesPerRun} new and ${run.oldListed} old`
   )
   return run
 }

@@ -139,7 +139,11 @@ export interface SwapOutcome {
 
 /** Tries to make a swap hold, and the pauses between (design: ~8 tries / ~60 s). */
 const MAX_TRIES = 8
-/** After a PATCH, before reading it back: lets PATCHes already in flight from other jobs land. */
+/**
+ * After a PATCH, before reading it back, once another writer was seen: lets PATCHes already in
+ * flight from other jobs land. With no writer seen the read-back goes at once (the verify
+ * after the deletes still catches a late one).
+ */
 const SETTLE_MS = [300, 900] as const
 const BACKOFF_BASE_MS = 500
 const BACKOFF_MAX_MS = 8000
@@ -153,13 +157,16 @@ const fileNotFound = (error: unknown) =>
 
 /**
  * Applies this run's swap to one benefit until a fresh read shows it holding. Throws
- * BenefitConflictError (naming the benefit) if other writers keep overwriting it.
+ * BenefitConflictError (naming the benefit) if other writers keep overwriting it. `planned`
+ * is the benefit's list as the run first read it: if the read before the PATCH still shows
+ * it, no other writer was seen and nothing waits on a timer; without it, one was.
  */
 export async function converge(
   benefitId: string,
   mine: Mine[],
   catalog: Catalog,
-  deps: SwapDeps
+  deps: SwapDeps,
+  planned?: string[]
 ): Promise<SwapOutcome> {
   const { client, logger } = deps
   const sleep = deps.sleep ?? delay
@@ -171,6 +178,7 @@ export async function converge(
   let before: string[] | undefined
   let patched = false
   let why = 'the benefit kept changing'
+  let contended = planned === undefined
   for (let attempt = 1, fresh = 0; attempt <= MAX_TRIES;) {
     throwIfCancelled(deps.cancel)
     // The read and the PATCH go out back to back: a PATCH built from an old read is what
@@ -179,6 +187,7 @@ export async function converge(
     const benefit = await client.getBenefit(benefitId, { prepaid: true })
     const readAt = now()
     before ??= benefit.properties.files
+    if (!sameList(benefit.properties.files, planned)) contended = true
     const live = await catalog.live([...benefit.properties.files, ...ids])
     if (now() - readAt > STALE_MS && fresh++ < MAX_FRESH_READS) continue // looking up IDs took a while
     const change = planSwap(benefit, mine, live)
@@ -202,6 +211,7 @@ export async function converge(
         // another job of this release: a signal to look again, never to give up.
         logger.info(`Benefit ${benefitId}: a listed file was deleted meanwhile; reading it again.`)
         catalog.forget([...benefit.properties.files, ...ids])
+        contended = true
         why = 'files it listed kept being deleted'
         attempt++
         continue
@@ -214,19 +224,21 @@ export async function converge(
       }
       // It may or may not have been applied: the next read tells.
       patched = true
+      contended = true
       const failure = error.status === 0 ? 'no response' : `HTTP ${error.status}`
       why = `its update kept failing (${failure})`
       logger.info(`Benefit ${benefitId}: the update failed (${failure}); reading it again.`)
       await sleep(backoff(attempt++))
       continue
     }
-    await sleep(SETTLE_MS[0] + random() * (SETTLE_MS[1] - SETTLE_MS[0]))
+    if (contended) await sleep(SETTLE_MS[0] + random() * (SETTLE_MS[1] - SETTLE_MS[0]))
     const check = await client.getBenefit(benefitId)
     const checked = await catalog.live([...check.properties.files, ...ids])
     if (swapHolds(check, mine, checked)) {
       return { id: benefitId, before, after: check.properties.files, patched }
     }
     why = describeMissing(check, mine, checked) || why
+    contended = true
     if (attempt === MAX_TRIES) break
     const wait = backoff(attempt++)
     logger.warning(
@@ -253,6 +265,10 @@ export async function stillHolds(
   const benefit = await client.getBenefit(benefitId)
   const live = await catalog.live([...benefit.properties.files, ...mine.map(m => m.id)])
   return swapHolds(benefit, mine, live)
+}
+
+function sameList(a: string[], b: string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((id, i) => id === b[i])
 }
 
 function describeMissing(benefit: BenefitDownloadables, mine: Mine[], live: Live): string {

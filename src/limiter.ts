@@ -1,21 +1,32 @@
-/** A counting semaphore: at most `size` holders at once; the rest wait in arrival order. */
+/**
+ * A counting semaphore: holders take one place or more (`weight`), at most `size` in all; the
+ * rest wait in arrival order.
+ */
 export class Limiter {
   private active = 0
-  private readonly waiting: (() => void)[] = []
+  private readonly waiting: { weight: number; wake: () => void }[] = []
 
   constructor(readonly size: number) {}
 
-  /** Waits for a place; the returned function gives it back (calling it twice is harmless). */
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.size) await new Promise<void>(resolve => this.waiting.push(resolve))
-    else this.active++
+  /**
+   * Waits for `weight` places (at most `size`); the returned function gives them back
+   * (calling it twice is harmless).
+   */
+  async acquire(weight = 1): Promise<() => void> {
+    const w = Math.min(Math.max(1, weight), this.size)
+    if (this.waiting.length > 0 || this.active + w > this.size) {
+      await new Promise<void>(wake => this.waiting.push({ weight: w, wake }))
+    } else this.active += w
     let released = false
     return () => {
       if (released) return
       released = true
-      const next = this.waiting.shift()
-      if (next) next()
-      else this.active--
+      this.active -= w
+      while (this.waiting.length > 0 && this.active + this.waiting[0].weight <= this.size) {
+        const next = this.waiting.shift()!
+        this.active += next.weight
+        next.wake()
+      }
     }
   }
 

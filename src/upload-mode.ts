@@ -60,7 +60,8 @@ export interface UploadDeps {
 // One file hashed at a time: its two hashes (whole file, parts) already take both cores of a
 // runner, on worker threads, while this thread drives the uploads of files already hashed.
 const HASH_CONCURRENCY = 1
-// Files created ahead of their parts getting PUT slots (see UploadContext.admission).
+// Pools' worth of parts created ahead of getting PUT slots (see UploadContext.admission): two
+// large files, or as many one-part files as two pools hold.
 const FILES_AHEAD = 2
 /** Retire rounds: delete, verify this run's swaps, re-apply what another job undid, again. */
 const RETIRE_ROUNDS = 3
@@ -132,6 +133,9 @@ async function prepare(
   const ahead = new AbortController()
   const listing = needExisting ? client.listFiles(ahead.signal) : Promise.resolve([] as FileRead[])
   listing.catch(() => undefined) // observed below; a planning error must not leave it unhandled
+  // So is the listing of every benefit (replace needs it), beside it.
+  const all = inputs.replace ? readAllBenefits(client, 'replace', ahead.signal) : undefined
+  all?.catch(() => undefined)
 
   let plan: Plan
   try {
@@ -180,11 +184,25 @@ async function prepare(
   report.hiddenSkipped = plan.hiddenSkipped
   if (plan.files.length > 0) logger.info(planLine(inputs, plan))
   const read = async (): Promise<Reads> => {
+    // Independent reads go out together. The listing of every benefit carries those of
+    // `benefit-ids` too: each is read once, by ID only when the listing is not read or lacks it.
+    const targets = all
+      ? all.then(
+          benefits => readTargetBenefits(client, inputs.benefitIds, benefits),
+          // Its own error (e.g. no benefits:read) comes after the checks of `benefit-ids`.
+          () => readTargetBenefits(client, inputs.benefitIds)
+        )
+      : readTargetBenefits(client, inputs.benefitIds)
+    targets.catch(() => undefined)
     const existing = await listing
-    const targets = await readTargetBenefits(client, inputs.benefitIds)
-    const allBenefits = inputs.replace ? await readAllBenefits(client, 'replace') : []
-    for (const line of readsLines(inputs, plan, existing, targets)) logger.info(line)
-    return { existing, targets, allBenefits, catalog: new Catalog(client, existing) }
+    const found = {
+      existing,
+      targets: await targets,
+      allBenefits: (await all) ?? [],
+      catalog: new Catalog(client, existing)
+    }
+    for (const line of readsLines(inputs, plan, existing, found.targets)) logger.info(line)
+    return found
   }
   const reads = plan.files.length > 0 ? read() : new Promise<Reads>(() => undefined)
   reads.catch(() => undefined) // observed by publish
@@ -254,10 +272,11 @@ async function publish(
     if (!runLevel) deps.group(title, lines, failed)
   })
   const cancel = deps.cancel ? AbortSignal.any([deps.cancel, readFailed.signal]) : readFailed.signal
+  const pool = createPartPool(inputs.concurrency)
   const limits: Limits = {
     hash: new Limiter(HASH_CONCURRENCY),
-    admission: new Limiter(FILES_AHEAD),
-    pool: createPartPool(inputs.concurrency)
+    admission: new Limiter(FILES_AHEAD * pool.limit),
+    pool
   }
   const options = publishOptions(inputs)
   const files = Promise.allSettled(
@@ -444,7 +463,8 @@ function failIfFlagged(report: RunReport): void {
 
 /** The files this run publishes, as the swap and replace rules see them. */
 function publishedFiles(outcomes: Outcome[], catalog: Catalog): Mine[] {
-  return outcomes.map(({ result, createdAt }) => {
+  return outcomes.map(({ result, createdAt, file }) => {
+    if (file) catalog.add(file) // its completion's answer: no lookup before the swap
     const mine: Mine = {
       id: result.id ?? `(new ${result.name})`,
       name: result.name,
@@ -492,7 +512,7 @@ async function swapIntoBenefits(
         }
         continue
       }
-      const outcome = await converge(target.id, mine, catalog, deps)
+      const outcome = await converge(target.id, mine, catalog, deps, target.properties.files)
       if (outcome.patched) {
         report.patchedBenefits.push({
           id: target.id,
@@ -562,6 +582,13 @@ async function retireEarlier(
   let listedBy = new Map<string, string[]>()
   let candidates: Candidate[] = []
   for (let round = 1; round <= RETIRE_ROUNDS; round++) {
+    // Which benefits list what, read beside the file listing when the run already knows it has
+    // earlier versions to retire (else only once the listing shows some).
+    const early =
+      !inputs.dryRun && (round > 1 || mine.some(m => earlierVersions(m, prepared.existing).length))
+        ? readAllBenefits(client, 'replace')
+        : undefined
+    early?.catch(() => undefined) // awaited below, or not needed
     // Read again: files of other jobs of this release may have appeared since the start.
     const files = inputs.dryRun ? prepared.existing : await client.listFiles()
     if (round === 1) {
@@ -583,7 +610,7 @@ async function retireEarlier(
     listedBy = benefitListings(
       inputs.dryRun
         ? plannedBenefits(prepared.allBenefits, report)
-        : await readAllBenefits(client, 'replace')
+        : await (early ?? readAllBenefits(client, 'replace'))
     )
     const free = candidates.filter(c => !listedBy.has(c.file.id))
     if (inputs.dryRun) {
@@ -656,8 +683,12 @@ async function repairSwaps(
   deps: UploadDeps
 ): Promise<number> {
   let broken = 0
-  for (const id of targetIds) {
-    if (await stillHolds(id, mine, prepared.catalog, deps.client)) continue
+  const ids = [...targetIds]
+  // Every benefit read at once; a swap found undone is applied again, one benefit at a time.
+  const holds = await Promise.all(
+    ids.map(id => stillHolds(id, mine, prepared.catalog, deps.client))
+  )
+  for (const id of ids.filter((_, i) => !holds[i])) {
     broken++
     deps.logger.warning(
       `Benefit ${id}: another job's update, made from an older read, undid this run's swap ` +
@@ -764,32 +795,36 @@ function plannedBenefits(
   return all.map(b => ({ id: b.id, files: after.get(b.id) ?? b.properties.files }))
 }
 
-/** Planning check of `benefit-ids`: each exists in this organization and holds files. */
+/**
+ * Planning check of `benefit-ids`: each exists in this organization and holds files. Those in
+ * `listed` (the listing of every downloadables benefit, when it was read) are not read again.
+ */
 async function readTargetBenefits(
   client: PolarClient,
-  ids: string[]
+  ids: string[],
+  listed: BenefitDownloadables[] = []
 ): Promise<BenefitDownloadables[]> {
-  const out: BenefitDownloadables[] = []
-  for (const id of ids) {
-    let benefit: BenefitDownloadables
-    try {
-      benefit = await client.getBenefit(id)
-    } catch (error) {
-      if (error instanceof PolarApiError && error.status === 404) {
-        throw new InputError(
-          'benefit-ids',
-          `benefit ${id} does not exist in this organization. Copy the ID of a downloadables benefit from Polar.`
-        )
-      }
-      throw error
-    }
-    if (benefit.type !== 'downloadables') {
+  return Promise.all(ids.map(id => listed.find(b => b.id === id) ?? readTargetBenefit(client, id)))
+}
+
+async function readTargetBenefit(client: PolarClient, id: string): Promise<BenefitDownloadables> {
+  let benefit: BenefitDownloadables
+  try {
+    benefit = await client.getBenefit(id)
+  } catch (error) {
+    if (error instanceof PolarApiError && error.status === 404) {
       throw new InputError(
         'benefit-ids',
-        `benefit ${id} is a '${benefit.type}' benefit; only downloadables benefits hold files.`
+        `benefit ${id} does not exist in this organization. Copy the ID of a downloadables benefit from Polar.`
       )
     }
-    out.push(benefit)
+    throw error
   }
-  return out
+  if (benefit.type !== 'downloadables') {
+    throw new InputError(
+      'benefit-ids',
+      `benefit ${id} is a '${benefit.type}' benefit; only downloadables benefits hold files.`
+    )
+  }
+  return benefit
 }

@@ -9,6 +9,7 @@ import { describeError, scrub, type Logger } from '../log.js'
 import { proxyAwareDispatcher } from '../proxy.js'
 import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
+import { Limiter } from '../limiter.js'
 import { PINNED_VERSION } from './api-version.js'
 import { checkBenefit, checkFileRead, checkFileUpload, checkList } from './check.js'
 import { Pacer } from './pacer.js'
@@ -22,6 +23,12 @@ import type {
 
 const PAGE_LIMIT = 100
 const PAGE_FETCH_CONCURRENCY = 4
+/**
+ * API requests in flight at once (also the connections). A request takes its turn from the
+ * pacer only once it has a place: when the budget runs dry (other jobs spend it too), at most
+ * these are answered 429 at once, the rest wait for the slower pace.
+ */
+const IN_FLIGHT = 10
 
 export interface PolarClientOptions {
   apiUrl: string
@@ -87,6 +94,7 @@ export class PolarClient {
   private readonly dispatcher: Dispatcher
   private readonly ownsDispatcher: boolean
   private readonly pacer: Pacer
+  private readonly inFlight = new Limiter(IN_FLIGHT)
   private readonly timeoutMs: number
   /** Sent as Polar-Version; null once Polar retired the pin (then its current version answers). */
   private version: string | null
@@ -105,7 +113,11 @@ export class PolarClient {
     this.timeoutMs = options.timeoutMs ?? 60_000
     this.dispatcher =
       options.dispatcher ??
-      proxyAwareDispatcher({ connections: 8, keepAliveTimeout: 30_000, connectTimeout: 15_000 })
+      proxyAwareDispatcher({
+        connections: IN_FLIGHT,
+        keepAliveTimeout: 30_000,
+        connectTimeout: 15_000
+      })
     this.pacer = new Pacer(options.rateLimitPerMinute)
   }
 
@@ -201,13 +213,13 @@ export class PolarClient {
     return checkBenefit(benefit, `GET /v1/benefits/${id}`)
   }
 
-  listDownloadablesBenefits(): Promise<BenefitDownloadables[]> {
+  listDownloadablesBenefits(signal?: AbortSignal): Promise<BenefitDownloadables[]> {
     // Oldest first, so benefits created while we page are appended, not shifted into read pages.
     return this.listAll<BenefitDownloadables>(
       '/v1/benefits/',
       [...this.orgQuery(), ['type', 'downloadables'], ['sorting', 'created_at']],
       checkBenefit,
-      undefined,
+      signal,
       true
     )
   }
@@ -374,8 +386,17 @@ export class PolarClient {
         const done = await options.beforeRetry()
         if (done !== undefined) return done as T
       }
-      if (n > 0 || !options.prepaid) await this.pacer.take()
+      // The version check is a call of its own: made before this one holds a place in flight.
       if (method !== 'GET' && !this.confirmed) await this.checkVersion()
+      const place = await this.inFlight.acquire()
+      try {
+        return await exchange(n)
+      } finally {
+        place()
+      }
+    }
+    const exchange = async (n: number): Promise<T> => {
+      if (n > 0 || !options.prepaid) await this.pacer.take()
       let response = await send()
       if (response.version !== null && versionNotServed(response)) {
         const sent = response.version

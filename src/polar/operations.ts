@@ -5,7 +5,8 @@ import type { Logger } from '../log.js'
 import type { PolarClient } from './client.js'
 import type { BenefitDownloadables } from './types.js'
 
-const DELETE_CONCURRENCY = 4
+// As many as the pacer lets go: the client's connections are the other bound.
+const DELETE_CONCURRENCY = 16
 
 /**
  * Every downloadables benefit of the organization. Protecting customers depends on it, so a
@@ -13,10 +14,11 @@ const DELETE_CONCURRENCY = 4
  */
 export async function readAllBenefits(
   client: PolarClient,
-  why: keyof typeof NO_BENEFITS_READ
+  why: keyof typeof NO_BENEFITS_READ,
+  signal?: AbortSignal
 ): Promise<BenefitDownloadables[]> {
   try {
-    return await client.listDownloadablesBenefits()
+    return await client.listDownloadablesBenefits(signal)
   } catch (error) {
     if (error instanceof PolarApiError && error.status === 403) {
       throw new PlanError(NO_BENEFITS_READ[why])

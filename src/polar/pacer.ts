@@ -6,25 +6,40 @@ export const DECREASE = 0.5
 export const PLATEAU_MS = 60_000
 /** Then it climbs linearly: from nothing to the full budget in this time. */
 export const RECOVERY_MS = 300_000
+/** The window the budget is counted in (Polar: requests per minute). */
+export const WINDOW_MS = 60_000
+/**
+ * Sends are counted over a window this much longer than the server's: a request reaches
+ * the server a little after it leaves, and not always equally late.
+ */
+const WINDOW_MARGIN_MS = 1000
 /** Aim a little under the estimated share (see `throttled`): the estimate is an upper bound. */
 const SHARE_MARGIN = 0.9
 /** Requests this run must have sent before its share can be estimated (else: just halve). */
-const MIN_SAMPLE = 20
+const MIN_SAMPLE = 8
+/** An estimated share is at least this part of the budget (a few requests estimate roughly). */
+const MIN_SHARE = 0.1
+/** After a 429, the burst is the budget ÷ this (2 at 100/min), as when every request was paced. */
+const PACED_BURST_DIVISOR = 50
 /** 429s of requests already in flight when the pace dropped do not drop it again. */
 const HOLD_OFF_MS = 5000
 
 /**
- * Paces API calls under the organization's requests-per-minute budget, so a large release
- * does not set off a storm of 429s. A token bucket whose burst plus one minute of refill never
- * exceeds the budget, so even a sliding one-minute window on the server stays under it.
+ * Paces API calls under the organization's requests-per-window budget. Polar counts requests
+ * in a fixed window, so a burst within the budget is accepted: a small release (a few dozen
+ * calls) may spend up to half of the budget at once, then requests are paced at the budget's
+ * rate. Whatever the pace, no window of a minute ever holds more of this run's requests than
+ * the budget: every send is logged, and one that would exceed it waits for the oldest to age
+ * out. (Half, not all: the budget is shared by the organization's other jobs.)
  *
- * The budget is shared by every job of the organization: a 429 means others are spending it
- * too. Then every caller waits out Retry-After, and this run's pace drops (multiplicative
- * decrease) and climbs back linearly (additive increase), so several jobs started together
- * settle near their share instead of bursting into each other.
+ * A 429 means others are spending the budget too. Then every caller waits out Retry-After,
+ * this run's pace drops (multiplicative decrease) and climbs back linearly (additive
+ * increase), and it bursts no more than a couple of requests until it has recovered, so
+ * several jobs started together settle near their share instead of bursting into each other.
  */
 export class Pacer {
   private tokens: number
+  private readonly budget: number
   private readonly burst: number
   private readonly maxPerMs: number
   private last: number
@@ -35,6 +50,9 @@ export class Pacer {
   /** Requests sent since this run started, until its first 429 (see `throttled`). */
   private readonly startedAt: number
   private sent = 0
+  /** When each request of the last window was let go, oldest first (from `head`). */
+  private log: number[] = []
+  private head = 0
   private queue: Promise<void> = Promise.resolve()
 
   constructor(
@@ -43,8 +61,9 @@ export class Pacer {
     private readonly sleep: (ms: number) => Promise<void> = ms =>
       new Promise(r => setTimeout(r, ms))
   ) {
-    this.burst = Math.max(1, Math.min(20, Math.floor(perMinute / 50)))
-    this.maxPerMs = Math.max(perMinute - this.burst, 1) / 60_000
+    this.budget = Math.max(1, Math.floor(perMinute))
+    this.burst = Math.max(1, Math.floor(this.budget / 2))
+    this.maxPerMs = this.budget / WINDOW_MS
     this.tokens = this.burst
     this.last = now()
     this.startedAt = this.last
@@ -74,12 +93,13 @@ export class Pacer {
     if (now - this.droppedAt < HOLD_OFF_MS) return
     let target = this.rate(now) * DECREASE
     if (this.droppedAt === -Infinity && this.sent >= MIN_SAMPLE) {
-      // The first 429 tells how crowded the budget is. The server's bucket holds one minute of
-      // requests and refills continuously: run dry after T, the organization has spent at most
-      // budget × (1 + T / 1 min), of which this run sent `sent`. Its share of the budget is its
-      // fair pace: N jobs started together each land near 1/N after one 429, not after log N.
+      // The first 429 tells how crowded the budget is: run dry after T, the organization has
+      // spent at most budget × (1 + T / 1 min) (a window's budget, and at most one more by
+      // the time T reaches a minute), of which this run sent `sent`. Its share of the budget is
+      // its fair pace: N jobs started together each land near 1/N after one 429, not after log N.
       const minutes = (now - this.startedAt) / 60_000
-      target = Math.min(target, (SHARE_MARGIN * this.sent) / (1 + minutes) / 60_000)
+      const share = (SHARE_MARGIN * this.sent) / (1 + minutes) / 60_000
+      target = Math.min(target, Math.max(share, this.maxPerMs * MIN_SHARE))
     }
     this.droppedTo = Math.max(target, this.maxPerMs / 100)
     this.droppedAt = now
@@ -91,10 +111,29 @@ export class Pacer {
     return Math.min(this.maxPerMs, this.droppedTo + (this.maxPerMs * climbing) / RECOVERY_MS)
   }
 
+  /**
+   * After a 429 the run bursts no more than a couple of requests until its pace has recovered
+   * in full: others are spending the budget, and a burst into an empty budget is answered by
+   * a 429 per request.
+   */
+  private burstAt(perMs: number): number {
+    if (this.droppedAt === -Infinity || perMs >= this.maxPerMs) return this.burst
+    return Math.max(1, Math.min(this.burst, Math.floor(this.budget / PACED_BURST_DIVISOR)))
+  }
+
+  /** How long until `count` more sends keep every window within the budget (0: now). */
+  private windowWait(count: number, now: number): number {
+    const span = WINDOW_MS + WINDOW_MARGIN_MS
+    while (this.head < this.log.length && this.log[this.head] <= now - span) this.head++
+    if (this.head > 1024) {
+      this.log = this.log.slice(this.head)
+      this.head = 0
+    }
+    const over = this.log.length - this.head + count - this.budget
+    return over <= 0 ? 0 : this.log[this.head + over - 1] + span - now
+  }
+
   private async waitFor(count: number): Promise<void> {
-    // More than the bucket holds would never be available at once: wait for a full bucket and
-    // run into debt, which later callers pay off.
-    const need = Math.min(count, this.burst)
     for (;;) {
       const now = this.now()
       if (now < this.pausedUntil) {
@@ -102,14 +141,21 @@ export class Pacer {
         continue
       }
       const perMs = this.rate(now)
-      this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * perMs)
+      const cap = this.burstAt(perMs)
+      // More than the bucket holds would never be available at once: wait for a full bucket
+      // and run into debt, which later callers pay off.
+      const need = Math.min(count, cap)
+      this.tokens = Math.min(cap, this.tokens + (now - this.last) * perMs)
       this.last = now
-      if (this.tokens >= need) {
+      const windowMs = this.windowWait(Math.min(count, this.budget), now)
+      if (this.tokens >= need && windowMs === 0) {
         this.tokens -= count
         this.sent += count
+        for (let i = 0; i < count; i++) this.log.push(now)
         return
       }
-      await this.sleep(Math.ceil((need - this.tokens) / perMs))
+      const tokenMs = this.tokens >= need ? 0 : Math.ceil((need - this.tokens) / perMs)
+      await this.sleep(Math.max(tokenMs, Math.ceil(windowMs), 1))
     }
   }
 }

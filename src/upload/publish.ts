@@ -12,7 +12,7 @@ import { findUnchanged, isFlagged, relabel } from '../replace.js'
 import type { FileResult } from '../report.js'
 import type { RetryPolicy } from '../retry.js'
 import { formatBytes } from '../units.js'
-import { hashFile } from './hash.js'
+import { hashFile, WORKER_THRESHOLD } from './hash.js'
 import { effectivePartSize, layoutParts } from './parts.js'
 import type { PlannedFile } from './plan.js'
 import type { PartPool } from './pool.js'
@@ -61,6 +61,8 @@ export interface Outcome {
   createdAt: string | null
   /** A reused file's new version label, applied once every upload has succeeded. */
   relabel?: string
+  /** A created file as its completion returned it (the swap need not look it up again). */
+  file?: FileRead
 }
 
 /**
@@ -121,9 +123,11 @@ export async function publishFile(
         createdAt: null
       }
     }
+    const hash = () => hashFile(file.path, file.size, parts, deps.cancel)
+    // A file below the thread threshold is hashed here in a moment: it need not queue behind
+    // the one large file the threads are hashing (a release of small files creates them together).
     const hashes =
-      file.hashes ??
-      (await limits.hash.run(() => hashFile(file.path, file.size, parts, deps.cancel)))
+      file.hashes ?? (await (file.size < WORKER_THRESHOLD ? hash() : limits.hash.run(hash)))
     lines.push(
       `size: ${formatBytes(file.size)}, ${parts.length === 1 ? '1 part' : `${parts.length} parts of ≤ ${formatBytes(partSize)}`}`,
       `sha256: ${hashes.sha256Hex}`
@@ -190,7 +194,8 @@ export async function publishFile(
         version: options.version,
         status: flagged ? 'flagged' : 'created'
       },
-      createdAt: read.created_at
+      createdAt: read.created_at,
+      file: read
     }
   } catch (error) {
     failure = error

@@ -33,7 +33,8 @@ export interface UploadContext {
   /**
    * Files whose parts are not all under way yet. A file is created (and its URLs start to age)
    * only when it gets a place here, and gives it back once every part has a PUT slot: so at
-   * most this many files' URLs wait behind other parts, never a whole release's.
+   * most a few pools' worth of parts wait behind other parts, never a whole release's. A file
+   * takes a place per part, up to the pool's size: small files are created together.
    */
   admission: Limiter
   /** IDs created but not yet completed or deleted: a cancelled job waits for this to empty. */
@@ -61,7 +62,7 @@ export interface UploadJob {
 
 export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<FileRead> {
   for (let restart = 0; ; restart++) {
-    const admitted = await ctx.admission.acquire()
+    const admitted = await ctx.admission.acquire(Math.min(job.parts.length, ctx.pool.limit))
     let created: FileUpload
     try {
       throwIfCancelled(ctx.cancel)

@@ -112,8 +112,9 @@ describe('replace', () => {
       {
         workspace: workspace({ [name]: 'v2' }),
         during: {
+          // The planning read of the benefits (their listing) is done, the upload under way.
           when: () =>
-            emu.log().some(e => e.method === 'GET' && e.path === `/v1/benefits/${ben.id}`) &&
+            emu.log().some(e => e.method === 'GET' && e.path === '/v1/benefits/') &&
             emu.log().some(e => e.target === 's3'),
           run: async () => {
             const res = await fetch(`${emu.apiUrl}/v1/files/${manual.id}`, {
