@@ -5,17 +5,26 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEmulator, type Emulator } from './emulator/index.js'
 import { tempDir } from './support/temp.js'
 
+const made: string[] = []
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** `npm run <script>` with a private, empty TMPDIR; its output and what it left there. */
 async function npmRun(script: string, args: string[] = []) {
-  const tmp = tempDir('script-tmp-')
+  // Directly in the temp root, with a short name: tsx puts a Unix socket in it, and a socket's
+  // path may not exceed ~107 bytes (CI's own temp folder is already deep).
+  const tmp = mkdtempSync(join(tmpdir(), 'st-'))
+  made.push(tmp)
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(INPUT_|GITHUB_|RUNNER_|ACTIONS_)/.test(k)) env[k] = v

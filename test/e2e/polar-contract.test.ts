@@ -377,9 +377,10 @@ describe('response checks', () => {
     emu.injectFault({
       target: 'api',
       method: 'GET',
-      path: `/v1/benefits/${r.ben.id}`,
+      // The benefit comes from the listing of downloadables benefits (each is read once).
+      path: '/v1/benefits/',
       kind: 'field',
-      field: 'properties.files'
+      field: 'items.0.properties.files'
     })
     const run = await runAction(
       { ...base(), files: r.name, 'benefit-ids': r.ben.id },
@@ -387,7 +388,7 @@ describe('response checks', () => {
     )
     expect(run.code).toBe(1)
     expect(run.stdout).toContain(
-      `GET /v1/benefits/${r.ben.id} answered without a valid \`properties.files\``
+      'GET /v1/benefits/ answered without a valid `items[0].properties.files`'
     )
     expect(writes()).toHaveLength(0)
   })
