@@ -105,7 +105,13 @@ describe('matrix release: legs at once, one benefit', () => {
     expectClean(runs)
     const ids = runs.map(r => r.json<FileOutput[]>('files')[0].id!)
     const created = emu.files().filter(f => ids.includes(f.id))
-    const newest = created.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))[0]
+    // Polar's order of creation: created_at, then the ID when two legs were created in the same
+    // millisecond (the action's tie-break; on node24 such ties happen).
+    const newest = created.sort(
+      (a, b) =>
+        Date.parse(b.createdAt) - Date.parse(a.createdAt) ||
+        (b.createdAt === a.createdAt ? (b.id < a.id ? -1 : 1) : b.createdAt < a.createdAt ? -1 : 1)
+    )[0]
     const live = emu.files().filter(f => f.name === name && f.isUploaded && !f.deletedAt)
     expect(live.map(f => f.id)).toEqual([newest.id])
     expect(benefit(ben.id).files).toEqual([newest.id, legacy.id])
