@@ -11,6 +11,7 @@ import { scrubSecrets } from './log.js'
 import { PolarClient } from './polar/client.js'
 import { removeUnfinished } from './polar/operations.js'
 import { parseUnfinished, POST_STATE } from './post-state.js'
+import { proxySecrets } from './proxy.js'
 import { coreLogger } from './report.js'
 import { DEFAULT_POLICY } from './retry.js'
 
@@ -18,7 +19,9 @@ export async function runPost(): Promise<void> {
   const ids = parseUnfinished(core.getState(POST_STATE.unfinished))
   if (ids.length === 0) return
   const token = core.getInput('token').trim()
-  if (token) core.setSecret(token)
+  // The same secrets the main step masks: this step sends requests through the same proxy.
+  const secrets = [token, ...proxySecrets()].filter(Boolean)
+  for (const secret of secrets) core.setSecret(secret)
   core.info(`The main step left ${ids.length} unfinished upload(s): ${ids.join(', ')}.`)
   let client: PolarClient | undefined
   try {
@@ -42,7 +45,7 @@ export async function runPost(): Promise<void> {
   } catch (error) {
     core.setFailed(
       `Could not delete the unfinished upload(s) ${ids.join(', ')} ` +
-        `(delete them with DELETE /v1/files/<id>): ${scrubSecrets(errorMessage(error), [token])}`
+        `(delete them with DELETE /v1/files/<id>): ${scrubSecrets(errorMessage(error), secrets)}`
     )
   } finally {
     await client?.close()
