@@ -123,6 +123,8 @@ describe('runUpload when a planning read fails during the hash pass', () => {
     const ctx = setup(async () => {
       // Truncate only once the hash pass reads the file (after the plan took its size): a fixed
       // delay raced the plan on a slower start (node24 under load) and truncated before it.
+      // The plan opens the file too (to prove it readable and take its size): wait for its line.
+      while (!ctx.logged.some(l => l.startsWith('Plan:'))) await wait(5)
       await hashing(join(dir, 'big.bin'))
       truncateSync(join(dir, 'big.bin'), 1000) // "changed while it was being read"
       await wait(1500)
