@@ -70,7 +70,7 @@ const MAX_RATE_LIMIT_WAIT_MS = 5 * 60_000;
 const MAX_HOPS = 3;
 const isHttpError = (e) => e instanceof Error && typeof e.status === 'number';
 /** A storage answer other than the bytes (an expired URL, a 5xx): never carries the URL. */
-class StorageStatus extends Error {
+class StorageRefusal extends Error {
     status;
     constructor(status) {
         super(`the storage host answered HTTP ${status}`);
@@ -147,7 +147,7 @@ class GitHubReleases {
             repo,
             asset_id: asset.id,
             headers: { accept: 'application/octet-stream' },
-            request: { redirect: 'manual', parseSuccessResponseBody: false, signal: this.deps.cancel }
+            request: { redirect: 'manual', parseSuccessResponseBody: false, signal: this.deps.signal }
         }));
         const body = res.data;
         const status = res.status;
@@ -165,7 +165,7 @@ class GitHubReleases {
             method: 'GET',
             dispatcher: this.storage,
             headers: { 'user-agent': version/* USER_AGENT */._, accept: 'application/octet-stream' },
-            signal: this.deps.cancel,
+            signal: this.deps.signal,
             headersTimeout: 60_000,
             bodyTimeout: 300_000
         });
@@ -173,12 +173,12 @@ class GitHubReleases {
         if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
             await res.body.dump();
             if (hops >= MAX_HOPS)
-                throw new StorageStatus(res.statusCode);
+                throw new StorageRefusal(res.statusCode);
             return this.fromStorage(new URL(location, url).href, hops + 1);
         }
         if (res.statusCode !== 200) {
             await res.body.dump(); // its body may echo what it was sent: never read into a message
-            throw new StorageStatus(res.statusCode);
+            throw new StorageRefusal(res.statusCode);
         }
         return res.body;
     }
@@ -190,17 +190,22 @@ class GitHubReleases {
     async call(route, send) {
         const { retry, logger } = this.deps;
         try {
-            return await (0,src_retry/* withRetry */.bD)(() => send(), { ...retry, maxDelayMs: Math.max(retry.maxDelayMs, MAX_RATE_LIMIT_WAIT_MS) }, error => {
-                if (this.deps.cancel?.aborted)
-                    return { retriable: false };
-                if (!isHttpError(error))
-                    return { retriable: (0,src_retry/* isNetworkError */.TX)(error) };
-                const limit = rateLimitWait(error);
-                if (limit !== null) {
-                    return { retriable: limit <= MAX_RATE_LIMIT_WAIT_MS, retryAfterMs: limit };
-                }
-                return { retriable: error.status >= 500 || (0,src_retry/* isNetworkError */.TX)(error) };
-            }, (error, n, wait) => logger.info(`GitHub ${route}: ${describe(error)}; retry ${n}/${retry.retries} in ${(wait / 1000).toFixed(1)} s`), ms => (0,src_retry/* delay */.cb)(ms, this.deps.cancel));
+            return await (0,src_retry/* withRetry */.bD)(() => send(), {
+                policy: { ...retry, maxDelayMs: Math.max(retry.maxDelayMs, MAX_RATE_LIMIT_WAIT_MS) },
+                classify: error => {
+                    if (!isHttpError(error))
+                        return { retriable: (0,src_retry/* isNetworkError */.TX)(error) };
+                    const limit = rateLimitWait(error);
+                    if (limit !== null) {
+                        return { retriable: limit <= MAX_RATE_LIMIT_WAIT_MS, retryAfterMs: limit };
+                    }
+                    return { retriable: error.status >= 500 || (0,src_retry/* isNetworkError */.TX)(error) };
+                },
+                signal: this.deps.signal,
+                logger,
+                label: `GitHub ${route}`,
+                describe
+            });
         }
         catch (error) {
             throw this.explain(route, error);
@@ -268,7 +273,7 @@ function rateLimitWait(error, now = Date.now()) {
     return 60_000;
 }
 function describe(error) {
-    if (error instanceof StorageStatus)
+    if (error instanceof StorageRefusal)
         return error.message;
     if (isHttpError(error))
         return `HTTP ${error.status}`;
@@ -349,7 +354,7 @@ async function downloadAsset(asset, dir, parts, deps) {
                 done(null, chunk);
             }
         });
-        await (0,external_node_stream_promises_.pipeline)(source, count, (0,external_node_fs_.createWriteStream)(path), { signal: deps.cancel });
+        await (0,external_node_stream_promises_.pipeline)(source, count, (0,external_node_fs_.createWriteStream)(path), { signal: deps.signal });
         if (hasher.bytes !== asset.size)
             throw tooLong(asset, hasher.bytes);
         const { whole, partDigests } = hasher.digest();
@@ -367,19 +372,23 @@ async function downloadAsset(asset, dir, parts, deps) {
             }
         };
     };
-    return (0,src_retry/* withRetry */.bD)(attempt, deps.retry, error => {
-        if (deps.cancel?.aborted)
-            return { retriable: false };
-        // A wrong size is usually an error page or a cut transfer; a wrong digest at the right
-        // size is the asset itself, and downloading it again would not change it.
-        if (error instanceof errors/* AssetMismatchError */.Fn)
-            return { retriable: error.what === 'size' };
-        if (error instanceof StorageStatus) {
-            return { retriable: error.status === 403 || error.status === 429 || error.status >= 500 };
-        }
-        return { retriable: (0,src_retry/* isNetworkError */.TX)(error) };
-    }, (error, n, wait) => deps.logger.info(`${asset.name}: download failed (${(0,log/* describeError */.Uc)(error)}); retry ${n}/${deps.retry.retries} ` +
-        `in ${(wait / 1000).toFixed(1)} s`), ms => (0,src_retry/* delay */.cb)(ms, deps.cancel));
+    return (0,src_retry/* withRetry */.bD)(attempt, {
+        policy: deps.retry,
+        classify: error => {
+            // A wrong size is usually an error page or a cut transfer; a wrong digest at the right
+            // size is the asset itself, and downloading it again would not change it.
+            if (error instanceof errors/* AssetMismatchError */.Fn)
+                return { retriable: error.what === 'size' };
+            if (error instanceof StorageRefusal) {
+                return { retriable: error.status === 403 || error.status === 429 || error.status >= 500 };
+            }
+            return { retriable: (0,src_retry/* isNetworkError */.TX)(error) };
+        },
+        signal: deps.signal,
+        logger: deps.logger,
+        label: asset.name,
+        describe: error => `download failed (${(0,log/* describeError */.Uc)(error)})`
+    });
 }
 function tooLong(asset, bytes) {
     const why = '(an error page, or a cut download). Nothing was published.';
@@ -422,7 +431,7 @@ async function planRelease(inputs, deps) {
         token: inputs.githubToken,
         retry: deps.retry,
         logger: deps.logger,
-        cancel: deps.cancel
+        signal: deps.cancel
     });
     if (!inputs.githubToken) {
         deps.logger.info(`github-token is empty: reading ${ref.owner}/${ref.repo} without a token (public ` +
@@ -540,6 +549,7 @@ async function download(github, needed, assets, partSize, deps) {
         const parts = (0,upload_parts/* layoutParts */.db)(file.size, (0,upload_parts/* effectivePartSize */.MG)(file.size, partSize));
         const got = await downloadAsset(byName.get(file.relativePath), dir, parts, {
             ...deps,
+            signal: deps.cancel,
             github
         });
         file.path = got.path;

@@ -2,6 +2,7 @@
  * Retries with exponential backoff and full jitter, honouring a server's Retry-After.
  * Only failures the classifier calls retriable are retried (network errors, timeouts, 429, 5xx).
  */
+import { describeError, type Logger } from './log.js'
 
 export interface RetryPolicy {
   retries: number
@@ -20,22 +21,41 @@ export const DEFAULT_POLICY: RetryPolicy = { retries: 5, baseDelayMs: 500, maxDe
 /** Longest Retry-After we wait out (a misconfigured proxy could say days): longer ones are capped. */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000
 
+export interface RetryOptions {
+  policy: RetryPolicy
+  /** Called only while `signal` has not fired: an aborted call is never retried. */
+  classify: (error: unknown) => Verdict
+  /** Stops the retries, and cuts a backoff short. */
+  signal?: AbortSignal
+  /** Where the retry line goes: `<label>: <describe(error)>; retry n/N in x.x s`. */
+  logger?: Logger
+  label?: string
+  /** The failure as the retry line words it (default: its name and message). */
+  describe?: (error: unknown) => string
+  /** Told before each retry (the part pool backs off on failures). */
+  onRetry?: () => void
+  /** Waits out a backoff (default: `delay`, cut short by `signal`); tests record it instead. */
+  sleep?: (ms: number) => Promise<void>
+}
+
 export async function withRetry<T>(
   attempt: (n: number) => Promise<T>,
-  policy: RetryPolicy,
-  classify: (error: unknown) => Verdict,
-  onRetry?: (error: unknown, n: number, delayMs: number) => void,
-  sleep: (ms: number) => Promise<void> = delay
+  options: RetryOptions
 ): Promise<T> {
+  const { policy, classify, signal, logger, label, describe = describeError } = options
+  const sleep = options.sleep ?? ((ms: number) => delay(ms, signal))
   for (let n = 0; ; n++) {
     try {
       return await attempt(n)
     } catch (error) {
-      const verdict = classify(error)
+      const verdict: Verdict = signal?.aborted ? { retriable: false } : classify(error)
       if (!verdict.retriable || n >= policy.retries) throw error
       const backoff = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n)
       const wait = Math.max(backoff, Math.min(verdict.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS))
-      onRetry?.(error, n + 1, wait)
+      options.onRetry?.()
+      logger?.info(
+        `${label}: ${describe(error)}; retry ${n + 1}/${policy.retries} in ${(wait / 1000).toFixed(1)} s`
+      )
       await sleep(wait)
     }
   }

@@ -13,7 +13,7 @@ import { GitHubApiError, InputError } from '../errors.js'
 import { describeError, scrub, type Logger } from '../log.js'
 import type { ReleaseRef } from '../inputs.js'
 import { proxyAwareDispatcher } from '../proxy.js'
-import { delay, isNetworkError, MAX_RETRY_AFTER_MS, withRetry, type RetryPolicy } from '../retry.js'
+import { isNetworkError, MAX_RETRY_AFTER_MS, withRetry, type RetryPolicy } from '../retry.js'
 import { USER_AGENT } from '../version.js'
 import type { Asset } from './select.js'
 
@@ -26,7 +26,7 @@ export interface GitHubDeps {
   token: string
   retry: RetryPolicy
   logger: Logger
-  cancel?: AbortSignal
+  signal?: AbortSignal
   /** Default: GITHUB_API_URL, else https://api.github.com. */
   apiUrl?: string
 }
@@ -41,7 +41,7 @@ const isHttpError = (e: unknown): e is HttpError =>
   e instanceof Error && typeof (e as { status?: unknown }).status === 'number'
 
 /** A storage answer other than the bytes (an expired URL, a 5xx): never carries the URL. */
-class StorageStatus extends Error {
+class StorageRefusal extends Error {
   constructor(readonly status: number) {
     super(`the storage host answered HTTP ${status}`)
   }
@@ -130,7 +130,7 @@ export class GitHubReleases {
         repo,
         asset_id: asset.id,
         headers: { accept: 'application/octet-stream' },
-        request: { redirect: 'manual', parseSuccessResponseBody: false, signal: this.deps.cancel }
+        request: { redirect: 'manual', parseSuccessResponseBody: false, signal: this.deps.signal }
       })
     )
     const body = res.data as unknown as ReadableStream<Uint8Array> | null
@@ -149,19 +149,19 @@ export class GitHubReleases {
       method: 'GET',
       dispatcher: this.storage,
       headers: { 'user-agent': USER_AGENT, accept: 'application/octet-stream' },
-      signal: this.deps.cancel,
+      signal: this.deps.signal,
       headersTimeout: 60_000,
       bodyTimeout: 300_000
     })
     const location = res.headers.location
     if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
       await res.body.dump()
-      if (hops >= MAX_HOPS) throw new StorageStatus(res.statusCode)
+      if (hops >= MAX_HOPS) throw new StorageRefusal(res.statusCode)
       return this.fromStorage(new URL(location, url).href, hops + 1)
     }
     if (res.statusCode !== 200) {
       await res.body.dump() // its body may echo what it was sent: never read into a message
-      throw new StorageStatus(res.statusCode)
+      throw new StorageRefusal(res.statusCode)
     }
     return res.body
   }
@@ -174,11 +174,9 @@ export class GitHubReleases {
   private async call<T>(route: string, send: () => Promise<T>): Promise<T> {
     const { retry, logger } = this.deps
     try {
-      return await withRetry(
-        () => send(),
-        { ...retry, maxDelayMs: Math.max(retry.maxDelayMs, MAX_RATE_LIMIT_WAIT_MS) },
-        error => {
-          if (this.deps.cancel?.aborted) return { retriable: false }
+      return await withRetry(() => send(), {
+        policy: { ...retry, maxDelayMs: Math.max(retry.maxDelayMs, MAX_RATE_LIMIT_WAIT_MS) },
+        classify: error => {
           if (!isHttpError(error)) return { retriable: isNetworkError(error) }
           const limit = rateLimitWait(error)
           if (limit !== null) {
@@ -186,12 +184,11 @@ export class GitHubReleases {
           }
           return { retriable: error.status >= 500 || isNetworkError(error) }
         },
-        (error, n, wait) =>
-          logger.info(
-            `GitHub ${route}: ${describe(error)}; retry ${n}/${retry.retries} in ${(wait / 1000).toFixed(1)} s`
-          ),
-        ms => delay(ms, this.deps.cancel)
-      )
+        signal: this.deps.signal,
+        logger,
+        label: `GitHub ${route}`,
+        describe
+      })
     } catch (error) {
       throw this.explain(route, error)
     }
@@ -274,9 +271,9 @@ export function rateLimitWait(error: HttpError, now = Date.now()): number | null
 }
 
 function describe(error: unknown): string {
-  if (error instanceof StorageStatus) return error.message
+  if (error instanceof StorageRefusal) return error.message
   if (isHttpError(error)) return `HTTP ${error.status}`
   return describeError(error)
 }
 
-export { StorageStatus }
+export { StorageRefusal }

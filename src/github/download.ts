@@ -11,10 +11,10 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { AssetMismatchError } from '../errors.js'
 import { describeError, type Logger } from '../log.js'
-import { delay, isNetworkError, withRetry, type RetryPolicy } from '../retry.js'
+import { isNetworkError, withRetry, type RetryPolicy } from '../retry.js'
 import { StreamHasher, type FileHashes } from '../upload/hash.js'
 import type { PartRange } from '../upload/parts.js'
-import { StorageStatus, type GitHubReleases } from './client.js'
+import { StorageRefusal, type GitHubReleases } from './client.js'
 import { digestHex, type Asset } from './select.js'
 
 export interface Downloaded {
@@ -27,7 +27,7 @@ export interface DownloadDeps {
   github: GitHubReleases
   retry: RetryPolicy
   logger: Logger
-  cancel?: AbortSignal
+  signal?: AbortSignal
 }
 
 /** `parts`: how the file will be cut for its upload (its part hashes are computed on the way). */
@@ -52,7 +52,7 @@ export async function downloadAsset(
         done(null, chunk)
       }
     })
-    await pipeline(source, count, createWriteStream(path), { signal: deps.cancel })
+    await pipeline(source, count, createWriteStream(path), { signal: deps.signal })
     if (hasher.bytes !== asset.size) throw tooLong(asset, hasher.bytes)
     const { whole, partDigests } = hasher.digest()
     const sha256Hex = whole.toString('hex')
@@ -73,26 +73,22 @@ export async function downloadAsset(
       }
     }
   }
-  return withRetry(
-    attempt,
-    deps.retry,
-    error => {
-      if (deps.cancel?.aborted) return { retriable: false }
+  return withRetry(attempt, {
+    policy: deps.retry,
+    classify: error => {
       // A wrong size is usually an error page or a cut transfer; a wrong digest at the right
       // size is the asset itself, and downloading it again would not change it.
       if (error instanceof AssetMismatchError) return { retriable: error.what === 'size' }
-      if (error instanceof StorageStatus) {
+      if (error instanceof StorageRefusal) {
         return { retriable: error.status === 403 || error.status === 429 || error.status >= 500 }
       }
       return { retriable: isNetworkError(error) }
     },
-    (error, n, wait) =>
-      deps.logger.info(
-        `${asset.name}: download failed (${describeError(error)}); retry ${n}/${deps.retry.retries} ` +
-          `in ${(wait / 1000).toFixed(1)} s`
-      ),
-    ms => delay(ms, deps.cancel)
-  )
+    signal: deps.signal,
+    logger: deps.logger,
+    label: asset.name,
+    describe: error => `download failed (${describeError(error)})`
+  })
 }
 
 function tooLong(asset: Asset, bytes: number): AssetMismatchError {

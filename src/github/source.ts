@@ -46,7 +46,7 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
     token: inputs.githubToken,
     retry: deps.retry,
     logger: deps.logger,
-    cancel: deps.cancel
+    signal: deps.cancel
   })
   if (!inputs.githubToken) {
     deps.logger.info(
@@ -196,6 +196,7 @@ async function download(
     const parts = layoutParts(file.size, effectivePartSize(file.size, partSize))
     const got = await downloadAsset(byName.get(file.relativePath)!, dir, parts, {
       ...deps,
+      signal: deps.cancel,
       github
     })
     file.path = got.path

@@ -7,7 +7,13 @@ import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { PartUploadError, UrlExpiredError } from '../errors.js'
 import { describeError, redact, type Logger } from '../log.js'
-import { delay, isNetworkError, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js'
+import {
+  isNetworkError,
+  parseRetryAfter,
+  withRetry,
+  type RetryPolicy,
+  type Verdict
+} from '../retry.js'
 import type { UploadPart } from '../polar/types.js'
 import { rangeBody } from './body.js'
 
@@ -48,7 +54,8 @@ export function splitUrl(url: string): { origin: string; path: string } {
   return { origin: url.slice(0, pathStart), path: url.slice(pathStart) }
 }
 
-class S3Status extends Error {
+/** S3 refused a part (or answered 200 without an ETag); never carries the URL. */
+class S3Refusal extends Error {
   constructor(
     readonly status: number,
     readonly code: string | undefined,
@@ -72,112 +79,119 @@ async function* counted(
 
 /** Returns the part's ETag (quoted, as S3 sent it). */
 export async function putPart(target: PartTarget, options: PutOptions): Promise<string> {
-  const { part, filePath, label } = target
-  const now = options.now ?? Date.now
-  const bytes = part.chunk_end - part.chunk_start
-  const expiresAt = Date.parse(part.expires_at)
-  const { origin, path } = splitUrl(part.url)
-
-  const attempt = async (): Promise<string> => {
-    // Don't send a part whose URL will expire before it can arrive: S3 would refuse it anyway.
-    if (now() + URL_SAFETY_MS + bytes / WORST_CASE_BYTES_PER_MS >= expiresAt) {
-      throw new UrlExpiredError(`the presigned URL of part ${part.number} of ${label} expired`)
-    }
-    const source =
-      bytes === 0 ? null : rangeBody(filePath, part.chunk_start, part.chunk_end, options.chunkBytes)
-    let sent = 0
-    const onSent = options.onSent
-    const body =
-      source && onSent
-        ? counted(source.body, n => {
-            sent += n
-            onSent(n)
-          })
-        : source?.body
-    try {
-      const response = await options.dispatcher.request({
-        origin,
-        path,
-        method: 'PUT',
-        headers: { ...(part.headers ?? {}), 'content-length': String(bytes) },
-        // undici documents async iterables as bodies; its types do not list them.
-        body: (body ?? '') as Readable | string,
-        signal: options.signal,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs
-      })
-      const text = await response.body.text()
-      if (response.statusCode !== 200) {
-        throw new S3Status(
-          response.statusCode,
-          xmlField(text, 'Code'),
-          xmlField(text, 'Message'),
-          parseRetryAfter(response.headers['retry-after'])
-        )
-      }
-      const etag = response.headers['etag']
-      if (typeof etag !== 'string' || !etag) {
-        throw new S3Status(200, 'MissingETag', 'S3 answered 200 without an ETag', undefined)
-      }
-      return etag
-    } catch (error) {
-      if (sent > 0) onSent?.(-sent)
-      throw error
-    } finally {
-      source?.release()
-    }
-  }
-
+  const { part, label } = target
+  const url = splitUrl(part.url)
   try {
-    return await withRetry(
-      attempt,
-      options.retry,
-      error => {
-        if (options.signal?.aborted) return { retriable: false }
-        if (error instanceof S3Status) {
-          // RequestTimeout (400): S3 gave up waiting for the body; AWS's SDKs retry it too.
-          const retriable =
-            error.status === 429 ||
-            error.status >= 500 ||
-            error.code === 'MissingETag' ||
-            error.code === 'RequestTimeout'
-          return { retriable, retryAfterMs: error.retryAfterMs }
-        }
-        return { retriable: isNetworkError(error) }
-      },
-      (error, n, wait) => {
-        options.onRetry?.()
-        options.logger.info(
-          `${label}: part ${part.number}: ${describePut(error)}; retry ${n}/${options.retry.retries} in ${(wait / 1000).toFixed(1)} s`
-        )
-      },
-      ms => delay(ms, options.signal)
-    )
+    return await withRetry(() => sendPart(target, url, options), {
+      policy: options.retry,
+      classify: retriablePut,
+      signal: options.signal,
+      logger: options.logger,
+      label: `${label}: part ${part.number}`,
+      describe: describePut,
+      onRetry: options.onRetry
+    })
   } catch (error) {
-    if (error instanceof UrlExpiredError) throw error
-    if (error instanceof S3Status) {
-      if (error.status === 403 && /expired/i.test(error.s3Message ?? '')) {
-        throw new UrlExpiredError(`S3 refused part ${part.number} of ${label}: its URL expired`)
-      }
-      throw new PartUploadError(
-        part.number,
-        error.status,
-        error.code,
-        `S3 refused part ${part.number} of ${label}: HTTP ${error.status} ${error.code ?? ''}` +
-          `${error.s3Message ? ` — ${redact(error.s3Message)}` : ''}`
-      )
-    }
-    throw new PartUploadError(
-      part.number,
-      0,
-      undefined,
-      `part ${part.number} of ${label} could not be sent: ${describePut(error)}`
-    )
+    throw putFailure(error, target)
   }
 }
 
+/** One attempt: a fresh byte-range stream from disk, its bytes counted as they go. */
+async function sendPart(
+  target: PartTarget,
+  { origin, path }: { origin: string; path: string },
+  options: PutOptions
+): Promise<string> {
+  const { part, filePath, label } = target
+  const now = options.now ?? Date.now
+  const bytes = part.chunk_end - part.chunk_start
+  // Don't send a part whose URL will expire before it can arrive: S3 would refuse it anyway.
+  if (now() + URL_SAFETY_MS + bytes / WORST_CASE_BYTES_PER_MS >= Date.parse(part.expires_at)) {
+    throw new UrlExpiredError(`the presigned URL of part ${part.number} of ${label} expired`)
+  }
+  const source =
+    bytes === 0 ? null : rangeBody(filePath, part.chunk_start, part.chunk_end, options.chunkBytes)
+  let sent = 0
+  const onSent = options.onSent
+  const body =
+    source && onSent
+      ? counted(source.body, n => {
+          sent += n
+          onSent(n)
+        })
+      : source?.body
+  try {
+    const response = await options.dispatcher.request({
+      origin,
+      path,
+      method: 'PUT',
+      headers: { ...(part.headers ?? {}), 'content-length': String(bytes) },
+      // undici documents async iterables as bodies; its types do not list them.
+      body: (body ?? '') as Readable | string,
+      signal: options.signal,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs
+    })
+    const text = await response.body.text()
+    if (response.statusCode !== 200) {
+      throw new S3Refusal(
+        response.statusCode,
+        xmlField(text, 'Code'),
+        xmlField(text, 'Message'),
+        parseRetryAfter(response.headers['retry-after'])
+      )
+    }
+    const etag = response.headers['etag']
+    if (typeof etag !== 'string' || !etag) {
+      throw new S3Refusal(200, 'MissingETag', 'S3 answered 200 without an ETag', undefined)
+    }
+    return etag
+  } catch (error) {
+    if (sent > 0) onSent?.(-sent)
+    throw error
+  } finally {
+    source?.release()
+  }
+}
+
+function retriablePut(error: unknown): Verdict {
+  if (error instanceof S3Refusal) {
+    // RequestTimeout (400): S3 gave up waiting for the body; AWS's SDKs retry it too.
+    const retriable =
+      error.status === 429 ||
+      error.status >= 500 ||
+      error.code === 'MissingETag' ||
+      error.code === 'RequestTimeout'
+    return { retriable, retryAfterMs: error.retryAfterMs }
+  }
+  return { retriable: isNetworkError(error) }
+}
+
+/** The last failure as the error the upload reports. */
+function putFailure(error: unknown, { part, label }: PartTarget): Error {
+  if (error instanceof UrlExpiredError) return error
+  if (error instanceof S3Refusal) {
+    if (error.status === 403 && /expired/i.test(error.s3Message ?? '')) {
+      return new UrlExpiredError(`S3 refused part ${part.number} of ${label}: its URL expired`)
+    }
+    return new PartUploadError(
+      part.number,
+      error.status,
+      error.code,
+      `S3 refused part ${part.number} of ${label}: HTTP ${error.status} ${error.code ?? ''}` +
+        `${error.s3Message ? ` — ${redact(error.s3Message)}` : ''}`
+    )
+  }
+  return new PartUploadError(
+    part.number,
+    0,
+    undefined,
+    `part ${part.number} of ${label} could not be sent: ${describePut(error)}`
+  )
+}
+
 function describePut(error: unknown): string {
-  return error instanceof S3Status ? error.message : describeError(error)
+  return error instanceof S3Refusal ? error.message : describeError(error)
 }
 
 function xmlField(xml: string, field: string): string | undefined {

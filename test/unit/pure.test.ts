@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { CancelledError, PolarApiError } from '../../src/errors.js'
 import { redact, scrub } from '../../src/log.js'
-import { parseErrorBody } from '../../src/polar/client.js'
+import { parseErrorBody } from '../../src/polar/api-errors.js'
 import { Pacer } from '../../src/polar/pacer.js'
 import { isNetworkError, parseRetryAfter, withRetry } from '../../src/retry.js'
 import { parseDuration, parseSize } from '../../src/units.js'
@@ -115,10 +115,11 @@ describe('retry', () => {
           calls++
           throw new Error('boom')
         },
-        { retries: 3, baseDelayMs: 10, maxDelayMs: 100 },
-        () => ({ retriable: true }),
-        undefined,
-        async ms => void sleeps.push(ms)
+        {
+          policy: { retries: 3, baseDelayMs: 10, maxDelayMs: 100 },
+          classify: () => ({ retriable: true }),
+          sleep: async ms => void sleeps.push(ms)
+        }
       )
     ).rejects.toThrow('boom')
     expect(calls).toBe(4)
@@ -132,8 +133,10 @@ describe('retry', () => {
           calls++
           throw new Error('422')
         },
-        { retries: 5, baseDelayMs: 1, maxDelayMs: 1 },
-        () => ({ retriable: false })
+        {
+          policy: { retries: 5, baseDelayMs: 1, maxDelayMs: 1 },
+          classify: () => ({ retriable: false })
+        }
       )
     ).rejects.toThrow('422')
     expect(calls).toBe(1)
@@ -146,12 +149,55 @@ describe('retry', () => {
         if (n++ === 0) throw new Error('429')
         return 'ok'
       },
-      { retries: 2, baseDelayMs: 1, maxDelayMs: 2 },
-      () => ({ retriable: true, retryAfterMs: 3000 }),
-      undefined,
-      async ms => void sleeps.push(ms)
+      {
+        policy: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 },
+        classify: () => ({ retriable: true, retryAfterMs: 3000 }),
+        sleep: async ms => void sleeps.push(ms)
+      }
     )
     expect(sleeps[0]).toBeGreaterThanOrEqual(3000)
+  })
+  test('says each retry in one line: label, failure, n/N and the wait', async () => {
+    const lines: string[] = []
+    const logger = { debug: () => {}, info: (m: string) => void lines.push(m), warning: () => {} }
+    let n = 0
+    await withRetry(
+      async () => {
+        if (n++ < 2) throw new Error('boom')
+        return 'ok'
+      },
+      {
+        policy: { retries: 3, baseDelayMs: 1, maxDelayMs: 1 },
+        classify: () => ({ retriable: true, retryAfterMs: 1500 }),
+        logger,
+        label: 'GET /v1/files/',
+        sleep: async () => {}
+      }
+    )
+    expect(lines).toEqual([
+      'GET /v1/files/: Error: boom; retry 1/3 in 1.5 s',
+      'GET /v1/files/: Error: boom; retry 2/3 in 1.5 s'
+    ])
+  })
+  test('never retries once its signal fired, whatever the classifier says', async () => {
+    const stop = new AbortController()
+    let calls = 0
+    let asked = 0
+    await expect(
+      withRetry(
+        async () => {
+          calls++
+          stop.abort()
+          throw new Error('reset')
+        },
+        {
+          policy: { retries: 5, baseDelayMs: 1, maxDelayMs: 1 },
+          classify: () => (asked++, { retriable: true }),
+          signal: stop.signal
+        }
+      )
+    ).rejects.toThrow('reset')
+    expect([calls, asked]).toEqual([1, 0])
   })
   test('only network failures are retriable, also when wrapped as a cause', () => {
     const coded = (code: string) => Object.assign(new Error(code), { code })
