@@ -4,13 +4,14 @@
  * protect-benefit-files is off). Deletes run in a bounded pool; failures are collected.
  */
 import { minimatch } from 'minimatch'
+import { RunFailure } from './errors.js'
 import type { Inputs } from './inputs.js'
 import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
 import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { FileRead } from './polar/types.js'
 import { FLAGGED_REASON, isFlagged } from './replace.js'
-import { emptyReport, type KeptFile, type RunReport } from './report.js'
+import { emptyReport, type KeptFile, type RunReport } from './run-report.js'
 import { formatBytes } from './units.js'
 
 export interface CleanupDecision {
@@ -113,11 +114,11 @@ export async function runCleanup(
   }
   for (const { item: f, reason } of failed) report.failures.push(`${f.name} (${f.id}): ${reason}`)
   if (report.failures.length > 0) {
-    throw Object.assign(
+    throw new RunFailure(
       new Error(
         `${report.failures.length} file(s) could not be deleted:\n  - ${report.failures.join('\n  - ')}`
       ),
-      { report }
+      report
     )
   }
   return report

@@ -1,26 +1,21 @@
 /**
  * run(): parse inputs → dispatch the mode → outputs, summary, setFailed.
- * The only place (with report.ts) that talks to @actions/core.
+ * The only place (with outputs.ts) that talks to @actions/core.
  */
 import * as core from '@actions/core'
 import { tmpdir } from 'node:os'
 import type { Dispatcher } from 'undici'
 import { runCleanup } from './cleanup.js'
-import { CancelledError, errorMessage } from './errors.js'
+import { CancelledError, errorMessage, RunFailure } from './errors.js'
 import { scrubSecrets } from './log.js'
 import { parseInputs } from './inputs.js'
 import { deprecationWarning, PINNED_VERSION } from './polar/api-version.js'
 import { PolarClient, retiredWarning } from './polar/client.js'
 import { proxyAwareDispatcher, proxySecrets } from './proxy.js'
-import {
-  coreLogger,
-  emptyReport,
-  Progress,
-  setOutputs,
-  totalLine,
-  writeSummary,
-  type RunReport
-} from './report.js'
+import { coreLogger, setOutputs, writeSummary } from './outputs.js'
+import { Progress } from './progress.js'
+import { emptyReport, type RunReport } from './run-report.js'
+import { totalLine } from './summary.js'
 import { DEFAULT_POLICY } from './retry.js'
 import { POST_STATE, SavedSet } from './post-state.js'
 import { runUpload } from './upload-mode.js'
@@ -112,8 +107,9 @@ export async function run(): Promise<void> {
     }
     core.info(totalLine(report))
   } catch (error) {
-    report = (error as { report?: RunReport }).report ?? report ?? fallbackReport()
-    const message = scrubSecrets(errorMessage(error), secrets)
+    const failure = error instanceof RunFailure ? error : undefined
+    report = failure?.report ?? report ?? fallbackReport()
+    const message = scrubSecrets(errorMessage(failure ? failure.cause : error), secrets)
     const [first, ...rest] = message.split('\n')
     report.failure = first
     report.failures = report.failures.map(f => scrubSecrets(f, secrets))

@@ -14,6 +14,7 @@ import {
   errorMessage,
   InputError,
   PolarApiError,
+  RunFailure,
   throwIfCancelled
 } from './errors.js'
 import type { Inputs } from './inputs.js'
@@ -24,7 +25,7 @@ import { benefitListings, deleteFiles, readAllBenefits } from './polar/operation
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
 import { Catalog, converge, planSwap, stillHolds, type Mine } from './benefits.js'
 import { earlierVersions, FLAGGED_REASON, higherVersions, isFlagged, isNewer } from './replace.js'
-import { checksumsText, emptyReport, type RunReport } from './report.js'
+import { checksumsText, emptyReport, type RunReport } from './run-report.js'
 import { formatBytes } from './units.js'
 import type { RetryPolicy } from './retry.js'
 import { planFiles, type Plan } from './upload/plan.js'
@@ -79,8 +80,8 @@ interface Prepared {
 }
 
 /** Failed runs still carry what they did, for the outputs and the summary. */
-function withReport(error: unknown, report: RunReport): never {
-  throw Object.assign(error instanceof Error ? error : new Error(String(error)), { report })
+function rethrowWithReport(error: unknown, report: RunReport): never {
+  throw new RunFailure(error, report)
 }
 
 export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunReport> {
@@ -106,7 +107,7 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
     failIfFlagged(report)
     return report
   } catch (error) {
-    withReport(error, report)
+    rethrowWithReport(error, report)
   } finally {
     await rm(scratch, { recursive: true, force: true }) // downloaded assets can be gigabytes
   }
