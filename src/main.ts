@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import { tmpdir } from 'node:os'
 import type { Dispatcher } from 'undici'
-import { runCleanup } from './cleanup.js'
+import { runCleanup } from './modes/cleanup.js'
 import { CancelledError, errorMessage, RunFailure } from './errors.js'
 import { scrubSecrets } from './log.js'
 import { parseInputs } from './inputs.js'
@@ -18,7 +18,7 @@ import { emptyReport, type RunReport } from './run-report.js'
 import { totalLine } from './summary.js'
 import { DEFAULT_POLICY } from './retry.js'
 import { POST_STATE, SavedSet } from './post-state.js'
-import { runUpload } from './upload-mode.js'
+import { runUpload } from './modes/upload/index.js'
 import { connectionsFor } from './upload/pool.js'
 
 /** GitHub sends SIGINT on cancel and SIGTERM ~7.5 s later: roll back within this, then leave. */

@@ -19,7 +19,7 @@ import { PolarApiError, RunFailure } from '../../src/errors.js'
 import { parseInputs } from '../../src/inputs.js'
 import type { Logger } from '../../src/log.js'
 import type { PolarClient } from '../../src/polar/client.js'
-import { runUpload, type UploadDeps } from '../../src/upload-mode.js'
+import { runUpload, type UploadDeps } from '../../src/modes/upload/index.js'
 import { tempDir } from '../support/temp.js'
 
 const MIB = 1024 * 1024

@@ -4,15 +4,15 @@
  * protect-benefit-files is off). Deletes run in a bounded pool; failures are collected.
  */
 import { minimatch } from 'minimatch'
-import { RunFailure } from './errors.js'
-import type { Inputs } from './inputs.js'
-import type { Logger } from './log.js'
-import type { PolarClient } from './polar/client.js'
-import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
-import type { FileRead } from './polar/types.js'
-import { FLAGGED_REASON, isFlagged } from './replace.js'
-import { emptyReport, type KeptFile, type RunReport } from './run-report.js'
-import { formatBytes } from './units.js'
+import { RunFailure } from '../errors.js'
+import type { Inputs } from '../inputs.js'
+import type { Logger } from '../log.js'
+import type { PolarClient } from '../polar/client.js'
+import { benefitListings, deleteFiles, readAllBenefits } from '../polar/operations.js'
+import type { FileRead } from '../polar/types.js'
+import { FLAGGED_REASON, isFlagged } from '../replace.js'
+import { emptyReport, type KeptFile, type RunReport } from '../run-report.js'
+import { formatBytes } from '../units.js'
 
 export interface CleanupDecision {
   delete: FileRead[]
