@@ -78,7 +78,7 @@ export async function run(): Promise<void> {
       report = await runCleanup(inputs, {
         client,
         logger: coreLogger,
-        cancel: cancellation.signal
+        signal: cancellation.signal
       })
     } else {
       // S3 gets its own pool: one connection per in-flight part, never the API's credentials.
@@ -96,7 +96,7 @@ export async function run(): Promise<void> {
         retry,
         progress,
         incomplete,
-        cancel: cancellation.signal,
+        signal: cancellation.signal,
         tempRoot: process.env.RUNNER_TEMP || tmpdir(),
         group: (title, lines) => {
           core.startGroup(title)

@@ -33,7 +33,7 @@ const DOWNLOAD_CONCURRENCY = 4
 export interface ReleaseSourceDeps {
   logger: Logger
   retry: RetryPolicy
-  cancel?: AbortSignal
+  signal?: AbortSignal
   /** The Polar files of the organization (for reuse without download). */
   existing: () => Promise<FileRead[]>
   /** Where the downloads go (the caller removes it). */
@@ -46,7 +46,7 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
     token: inputs.githubToken,
     retry: deps.retry,
     logger: deps.logger,
-    cancel: deps.cancel
+    cancel: deps.signal
   })
   if (!inputs.githubToken) {
     deps.logger.info(
@@ -103,12 +103,12 @@ async function waitForRelease(
   const deadline = Date.now() + inputs.releaseWaitMs
   let pause = POLL_MS
   const wait = async (left: number) => {
-    await delay(Math.min(pause, left), deps.cancel)
+    await delay(Math.min(pause, left), deps.signal)
     pause = Math.min(POLL_MAX_MS, pause * 1.5)
   }
   let release: { id: number } | undefined
   for (;;) {
-    throwIfCancelled(deps.cancel)
+    throwIfCancelled(deps.signal)
     const left = deadline - Date.now()
     try {
       release ??= await github.release() // found once, its ID stays
@@ -196,6 +196,7 @@ async function download(
     const parts = layoutParts(file.size, effectivePartSize(file.size, partSize))
     const got = await downloadAsset(byName.get(file.relativePath)!, dir, parts, {
       ...deps,
+      cancel: deps.signal, // download.ts still names it `cancel`
       github
     })
     file.path = got.path

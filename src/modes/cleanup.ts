@@ -67,7 +67,7 @@ export function decideCleanup(
 
 export async function runCleanup(
   inputs: Inputs,
-  deps: { client: PolarClient; logger: Logger; cancel?: AbortSignal }
+  deps: { client: PolarClient; logger: Logger; signal?: AbortSignal }
 ): Promise<RunReport> {
   const { client, logger } = deps
   const report = emptyReport('cleanup', inputs.dryRun)
@@ -107,7 +107,7 @@ export async function runCleanup(
     for (const f of decision.delete) logger.info(`Would delete ${describeFile(f)}`)
     return report
   }
-  const { deleted, failed } = await deleteFiles(client, decision.delete, deps.cancel)
+  const { deleted, failed } = await deleteFiles(client, decision.delete, deps.signal)
   for (const f of deleted) {
     record(f)
     logger.info(`Deleted ${describeFile(f)}`)

@@ -54,10 +54,10 @@ export function benefitListings(
 export async function deleteFiles<T extends { id: string }>(
   client: PolarClient,
   items: T[],
-  cancel?: AbortSignal
+  signal?: AbortSignal
 ): Promise<{ deleted: T[]; failed: { item: T; reason: string }[] }> {
   const results = await mapSettled(items, DELETE_CONCURRENCY, item => {
-    throwIfCancelled(cancel)
+    throwIfCancelled(signal)
     return client.deleteFile(item.id)
   })
   const deleted: T[] = []

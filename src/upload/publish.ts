@@ -16,7 +16,7 @@ import { hashFile, WORKER_THRESHOLD } from './hash.js'
 import { effectivePartSize, layoutParts } from './parts.js'
 import type { PlannedFile } from './plan.js'
 import type { PartPool } from './pool.js'
-import { uploadFile } from './upload.js'
+import { uploadFile } from './multipart.js'
 
 export interface ProgressSink {
   start(name: string, total: number): void
@@ -35,11 +35,11 @@ export interface PublishDeps {
   /** Filled with created-but-incomplete file IDs, for a cancelled job to wait on. */
   incomplete: Set<string>
   /** Fires when the job is cancelled: no write starts after it. */
-  cancel?: AbortSignal
+  signal?: AbortSignal
   partTimeoutMs?: number
 }
 
-export interface Limits {
+export interface Slots {
   /** Hashing is CPU-bound; runners have 2 cores. */
   hash: Limiter
   /** Files created ahead of their parts getting PUT slots (see UploadContext.admission). */
@@ -73,7 +73,7 @@ export async function publishFile(
   file: PlannedFile,
   options: PublishOptions,
   existing: Promise<FileRead[]>,
-  limits: Limits,
+  slots: Slots,
   deps: PublishDeps
 ): Promise<Outcome> {
   const lines: string[] = [] // the group's title names the file and its path
@@ -123,11 +123,11 @@ export async function publishFile(
         createdAt: null
       }
     }
-    const hash = () => hashFile(file.path, file.size, parts, deps.cancel)
+    const hash = () => hashFile(file.path, file.size, parts, deps.signal)
     // A file below the thread threshold is hashed here in a moment: it need not queue behind
     // the one large file the threads are hashing (a release of small files creates them together).
     const hashes =
-      file.hashes ?? (await (file.size < WORKER_THRESHOLD ? hash() : limits.hash.run(hash)))
+      file.hashes ?? (await (file.size < WORKER_THRESHOLD ? hash() : slots.hash.run(hash)))
     lines.push(
       `size: ${formatBytes(file.size)}, ${parts.length === 1 ? '1 part' : `${parts.length} parts of ≤ ${formatBytes(partSize)}`}`,
       `sha256: ${hashes.sha256Hex}`
@@ -158,10 +158,10 @@ export async function publishFile(
         {
           client: deps.client,
           s3: deps.s3,
-          pool: limits.pool,
-          admission: limits.admission,
+          pool: slots.pool,
+          admission: slots.admission,
           incomplete: deps.incomplete,
-          cancel: deps.cancel,
+          signal: deps.signal,
           retry: deps.retry,
           logger,
           partTimeoutMs: deps.partTimeoutMs ?? 300_000,

@@ -2,7 +2,7 @@
  * What the upload mode's phases share: their dependencies, the prepared run they work from, and
  * how a failure carries the report. Below every phase (none imports index.ts).
  */
-import type { Catalog } from '../../benefits.js'
+import type { LiveFiles } from '../../benefits.js'
 import { RunFailure } from '../../errors.js'
 import type { BenefitDownloadables, FileRead } from '../../polar/types.js'
 import type { RunReport } from '../../run-report.js'
@@ -23,7 +23,7 @@ export interface Prepared {
   targets: BenefitDownloadables[]
   /** Every downloadables benefit (read when replacing: proves benefits:read before writes). */
   allBenefits: BenefitDownloadables[]
-  catalog: Catalog
+  liveFiles: LiveFiles
 }
 
 /** What the planning reads found (the file listing, the benefits). */

@@ -41,12 +41,12 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
     }
     await relabelReused({ dryRun }, deps, outcomes, report)
     await lookForFlags({ dryRun, replace }, deps, prepared, outcomes)
-    const mine = publishedFiles(
+    const own = publishedFiles(
       outcomes.filter(o => o.result.status !== 'flagged'),
-      prepared.catalog
+      prepared.liveFiles
     )
-    await swapIntoBenefits({ dryRun, replace }, deps, prepared, mine, report)
-    if (replace) await retireEarlier({ dryRun }, deps, prepared, mine, report, outcomes)
+    await swapIntoBenefits({ dryRun, replace }, deps, prepared, own, report)
+    if (replace) await retireEarlier({ dryRun }, deps, prepared, own, report, outcomes)
     failIfFlagged(report)
     return report
   } catch (error) {

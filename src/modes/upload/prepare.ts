@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js'
 import type { Inputs } from '../../inputs.js'
 import { readAllBenefits, readTargetBenefits } from '../../polar/operations.js'
 import type { BenefitDownloadables, FileRead } from '../../polar/types.js'
-import { Catalog } from '../../benefits.js'
+import { LiveFiles } from '../../benefits.js'
 import { earlierVersions } from '../../replace.js'
 import type { RunReport } from '../../run-report.js'
 import { formatBytes } from '../../units.js'
@@ -41,7 +41,7 @@ export async function prepare(
           .planRelease(inputs, {
             logger,
             retry: deps.retry,
-            cancel: deps.cancel,
+            signal: deps.signal,
             existing: () => listing,
             tempRoot: scratch
           })
@@ -94,7 +94,7 @@ export async function prepare(
       existing,
       targets: await targets,
       allBenefits: (await all) ?? [],
-      catalog: new Catalog(client, existing)
+      liveFiles: new LiveFiles(client, existing)
     }
     for (const line of readsLines(inputs, plan, existing, found.targets)) logger.info(line)
     return found

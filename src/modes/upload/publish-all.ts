@@ -6,12 +6,7 @@ import { Limiter } from '../../limiter.js'
 import { checksumsText, type RunReport } from '../../run-report.js'
 import type { Plan } from '../../upload/plan.js'
 import { createPartPool } from '../../upload/pool.js'
-import {
-  publishFile,
-  type Limits,
-  type Outcome,
-  type PublishOptions
-} from '../../upload/publish.js'
+import { publishFile, type Slots, type Outcome, type PublishOptions } from '../../upload/publish.js'
 import type { Prepared, Reads, UploadDeps } from './context.js'
 
 // One file hashed at a time: its two hashes (whole file, parts) already take both cores of a
@@ -53,16 +48,16 @@ export async function publishAll(
       readFailed.signal.aborted && (failed === readError || failed instanceof CancelledError)
     if (!runLevel) deps.group(title, lines, failed)
   })
-  const cancel = deps.cancel ? AbortSignal.any([deps.cancel, readFailed.signal]) : readFailed.signal
+  const signal = deps.signal ? AbortSignal.any([deps.signal, readFailed.signal]) : readFailed.signal
   const pool = createPartPool(options.concurrency)
-  const limits: Limits = {
+  const slots: Slots = {
     hash: new Limiter(HASH_CONCURRENCY),
     admission: new Limiter(FILES_AHEAD * pool.limit),
     pool
   }
   const files = Promise.allSettled(
     plan.files.map((file, i) =>
-      publishFile(file, options, existing, limits, { ...deps, cancel, group: group(i) })
+      publishFile(file, options, existing, slots, { ...deps, signal, group: group(i) })
     )
   )
   const settled = await Promise.race([
@@ -137,7 +132,7 @@ export async function publishManifest(
   const text = checksumsText(outcomes.map(o => o.result).filter(r => r.status !== 'flagged'))
   const path = join(scratch, 'checksums-manifest')
   await writeFile(path, text)
-  const limits: Limits = {
+  const slots: Slots = {
     hash: new Limiter(1),
     admission: new Limiter(1),
     pool: createPartPool(1)
@@ -151,7 +146,7 @@ export async function publishManifest(
   }
   report.manifest = name
   try {
-    const outcome = await publishFile(file, options, Promise.resolve(existing), limits, deps)
+    const outcome = await publishFile(file, options, Promise.resolve(existing), slots, deps)
     report.files.push(outcome.result)
     return outcome
   } catch (error) {
@@ -175,7 +170,7 @@ export async function relabelReused(
   for (const o of outcomes) {
     if (!o.relabel) continue
     try {
-      throwIfCancelled(deps.cancel)
+      throwIfCancelled(deps.signal)
       await deps.client.updateFileVersion(o.result.id!, o.relabel)
       deps.logger.info(
         `Version of ${o.result.name} (${o.result.id}): ${o.result.version ?? '(none)'} → ${o.relabel}`

@@ -1,5 +1,5 @@
 /** The upload mode's last phase (replace): earlier versions retired, this run's swaps verified. */
-import { converge, stillHolds, type Mine } from '../../benefits.js'
+import { converge, stillHolds, type OwnFile } from '../../benefits.js'
 import type { Logger } from '../../log.js'
 import { benefitListings, deleteFiles, readAllBenefits } from '../../polar/operations.js'
 import type { BenefitDownloadables, FileRead } from '../../polar/types.js'
@@ -20,7 +20,7 @@ const RETIRE_ROUNDS = 3
 
 interface Candidate {
   file: FileRead
-  mine: Mine
+  own: OwnFile
 }
 
 /**
@@ -32,12 +32,12 @@ export async function retireEarlier(
   { dryRun }: { dryRun: boolean },
   deps: UploadDeps,
   prepared: Prepared,
-  published: Mine[],
+  published: OwnFile[],
   report: RunReport,
   outcomes: Outcome[]
 ): Promise<void> {
   const { client, logger } = deps
-  let mine = published
+  let own = published
   const targetIds = new Set(prepared.targets.map(t => t.id))
   const gone = new Set<string>()
   let listedBy = new Map<string, string[]>()
@@ -46,25 +46,25 @@ export async function retireEarlier(
     // Which benefits list what, read beside the file listing when the run already knows it has
     // earlier versions to retire (else only once the listing shows some).
     const early =
-      !dryRun && (round > 1 || mine.some(m => earlierVersions(m, prepared.existing).length))
+      !dryRun && (round > 1 || own.some(m => earlierVersions(m, prepared.existing).length))
         ? readAllBenefits(client, 'replace')
         : undefined
     early?.catch(() => undefined) // awaited below, or not needed
     // Read again: files of other jobs of this release may have appeared since the start.
     const files = dryRun ? prepared.existing : await client.listFiles()
     if (round === 1) {
-      mine = withoutLateFlags(files, mine, outcomes, logger)
-      reportHigherVersions(files, mine, report, logger, dryRun)
-      if (!dryRun) await checkStillPublished(files, mine, deps)
+      own = withoutLateFlags(files, own, outcomes, logger)
+      reportHigherVersions(files, own, report, logger, dryRun)
+      if (!dryRun) await checkStillPublished(files, own, deps)
     }
-    candidates = mine.flatMap(m =>
+    candidates = own.flatMap(m =>
       earlierVersions(m, files)
         .filter(f => !gone.has(f.id))
-        .map(file => ({ file, mine: m }))
+        .map(file => ({ file, own: m }))
     )
     // A flagged earlier version is left for Polar's review, as cleanup leaves it.
     for (const c of candidates.filter(c => round === 1 && isFlagged(c.file))) {
-      report.kept.push({ id: c.file.id, name: c.mine.name, reason: FLAGGED_REASON })
+      report.kept.push({ id: c.file.id, name: c.own.name, reason: FLAGGED_REASON })
     }
     candidates = candidates.filter(c => !isFlagged(c.file))
     if (candidates.length === 0) return
@@ -76,9 +76,9 @@ export async function retireEarlier(
     const free = candidates.filter(c => !listedBy.has(c.file.id))
     if (dryRun) {
       for (const c of free) {
-        record(report, c)
+        recordDeleted(report, c)
         logger.info(
-          `Would delete earlier version ${c.mine.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
+          `Would delete earlier version ${c.own.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
         )
       }
       break
@@ -86,20 +86,20 @@ export async function retireEarlier(
     const { deleted, failed } = await deleteFiles(
       client,
       free.map(c => ({ ...c, id: c.file.id })),
-      deps.cancel
+      deps.signal
     )
     for (const c of deleted) {
       gone.add(c.file.id)
-      record(report, c)
+      recordDeleted(report, c)
       logger.info(
-        `Deleted earlier version ${c.mine.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
+        `Deleted earlier version ${c.own.name}${c.file.version ? ` ${c.file.version}` : ''} (${formatBytes(c.file.size)}, ${c.file.id})`
       )
     }
     // A run exits only when its own swaps hold on a fresh read after its deletes (even when
     // some of them failed): a late PATCH built from an old read may have undone them.
-    const broken = await repairSwaps(targetIds, mine, prepared, deps)
+    const broken = await repairSwaps(targetIds, own, prepared, deps)
     if (failed.length > 0) {
-      const lines = failed.map(f => `${f.item.mine.name} (${f.item.id}): ${f.reason}`)
+      const lines = failed.map(f => `${f.item.own.name} (${f.item.id}): ${f.reason}`)
       report.failures.push(...lines.map(l => `not deleted: ${l}`))
       throw new Error(
         `Uploads succeeded, but ${lines.length} earlier version(s) could not be deleted ` +
@@ -110,7 +110,7 @@ export async function retireEarlier(
     if (broken === 0 && !inTargets) break
   }
   for (const c of candidates.filter(c => !gone.has(c.file.id) && listedBy.has(c.file.id))) {
-    keepListed(c, listedBy.get(c.file.id)!, targetIds, dryRun, report, logger)
+    reportKept(c, listedBy.get(c.file.id)!, targetIds, dryRun, report, logger)
   }
 }
 
@@ -120,10 +120,10 @@ export async function retireEarlier(
  */
 function withoutLateFlags(
   files: FileRead[],
-  mine: Mine[],
+  own: OwnFile[],
   outcomes: Outcome[],
   logger: Logger
-): Mine[] {
+): OwnFile[] {
   const flagged = new Set(files.filter(isFlagged).map(f => f.id))
   for (const o of outcomes) {
     if (o.result.status !== 'created' || !flagged.has(o.result.id!)) continue
@@ -133,13 +133,13 @@ function withoutLateFlags(
         'into the benefits: remove it from them in Polar; no earlier version was deleted.'
     )
   }
-  return mine.filter(m => !flagged.has(m.id))
+  return own.filter(m => !flagged.has(m.id))
 }
 
 /** Re-applies this run's swap to each benefit a fresh read shows undone; how many there were. */
 async function repairSwaps(
   targetIds: Set<string>,
-  mine: Mine[],
+  own: OwnFile[],
   prepared: Prepared,
   deps: UploadDeps
 ): Promise<number> {
@@ -147,7 +147,7 @@ async function repairSwaps(
   const ids = [...targetIds]
   // Every benefit read at once; a swap found undone is applied again, one benefit at a time.
   const holds = await Promise.all(
-    ids.map(id => stillHolds(id, mine, prepared.catalog, deps.client))
+    ids.map(id => stillHolds(id, own, prepared.liveFiles, deps.client))
   )
   for (const id of ids.filter((_, i) => !holds[i])) {
     broken++
@@ -155,23 +155,23 @@ async function repairSwaps(
       `Benefit ${id}: another job's update, made from an older read, undid this run's swap ` +
         'after it was verified; applying it again.'
     )
-    await converge(id, mine, prepared.catalog, deps)
+    await converge(id, own, prepared.liveFiles, deps)
   }
   return broken
 }
 
-function record(report: RunReport, c: Candidate): void {
+function recordDeleted(report: RunReport, c: Candidate): void {
   report.deleted.push({
     id: c.file.id,
-    name: c.mine.name,
+    name: c.own.name,
     created_at: c.file.created_at,
     version: c.file.version,
     size: c.file.size
   })
-  report.files.find(f => f.name === c.mine.name)?.replaced_ids.push(c.file.id)
+  report.files.find(f => f.name === c.own.name)?.replaced_ids.push(c.file.id)
 }
 
-function keepListed(
+function reportKept(
   c: Candidate,
   benefits: string[],
   targetIds: Set<string>,
@@ -180,28 +180,28 @@ function keepListed(
   logger: Logger
 ): void {
   const keep = dryRun ? 'Would keep' : 'Kept'
-  const mine = benefits.filter(b => targetIds.has(b))
+  const targeted = benefits.filter(b => targetIds.has(b))
   const others = benefits.filter(b => !targetIds.has(b))
   if (others.length > 0) {
     report.kept.push({
       id: c.file.id,
-      name: c.mine.name,
+      name: c.own.name,
       reason: `in benefit ${others.join(', ')}`
     })
     logger.warning(
-      `${keep} ${c.mine.name} (${c.file.id}): benefit ${others.join(', ')} lists it and is not in ` +
+      `${keep} ${c.own.name} (${c.file.id}): benefit ${others.join(', ')} lists it and is not in ` +
         '`benefit-ids`, so deleting it would take the download from its customers. Add that ' +
         'benefit to `benefit-ids` so the new file takes its place, or remove the file from it in Polar.'
     )
   } else {
     report.kept.push({
       id: c.file.id,
-      name: c.mine.name,
-      reason: `listed again in benefit ${mine.join(', ')}`
+      name: c.own.name,
+      reason: `listed again in benefit ${targeted.join(', ')}`
     })
     logger.warning(
-      `${keep} ${c.mine.name} (${c.file.id}): another job of this release put it back into ` +
-        `benefit ${mine.join(', ')} while this run retired it. Re-run this job, or let cleanup ` +
+      `${keep} ${c.own.name} (${c.file.id}): another job of this release put it back into ` +
+        `benefit ${targeted.join(', ')} while this run retired it. Re-run this job, or let cleanup ` +
         'mode remove it later.'
     )
   }
@@ -210,12 +210,12 @@ function keepListed(
 /** Same-name files a higher version protects: kept, and said so. */
 function reportHigherVersions(
   files: FileRead[],
-  mine: Mine[],
+  own: OwnFile[],
   report: RunReport,
   logger: Logger,
   dryRun: boolean
 ): void {
-  for (const m of mine) {
+  for (const m of own) {
     for (const f of higherVersions(m, files)) {
       report.kept.push({ id: f.id, name: f.name, reason: `newer version ${f.version}` })
       logger.info(
@@ -229,8 +229,8 @@ function reportHigherVersions(
  * A published file that is gone by now was replaced by a newer upload of its name (another
  * job of this release): fine, said so. Gone with nothing newer is someone else's delete.
  */
-async function checkStillPublished(files: FileRead[], mine: Mine[], deps: UploadDeps) {
-  const missing = mine.filter(m => !files.some(f => f.id === m.id))
+async function checkStillPublished(files: FileRead[], own: OwnFile[], deps: UploadDeps) {
+  const missing = own.filter(m => !files.some(f => f.id === m.id))
   if (missing.length === 0) return
   const found = new Set((await deps.client.getFiles(missing.map(m => m.id))).map(f => f.id))
   for (const m of missing.filter(m => !found.has(m.id))) {

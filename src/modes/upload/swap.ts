@@ -2,7 +2,7 @@
  * The upload mode's swap phase: the malware-flag read, the files this run publishes, and the
  * swap of their IDs into each benefit of `benefit-ids` (until a fresh read shows it holding).
  */
-import { Catalog, converge, planSwap, type Mine } from '../../benefits.js'
+import { LiveFiles, converge, planSwap, type OwnFile } from '../../benefits.js'
 import { errorMessage } from '../../errors.js'
 import type { BenefitDownloadables, FileRead } from '../../polar/types.js'
 import { isFlagged } from '../../replace.js'
@@ -19,7 +19,7 @@ export interface SwapOptions {
 /**
  * Polar scans an upload after it completes, with no documented delay: before a new file goes
  * into a benefit or replaces anything, read it once more. (The benefit swap reads these same
- * files through the catalog, so with benefits this read costs nothing extra.)
+ * files through the liveFiles, so with benefits this read costs nothing extra.)
  */
 export async function lookForFlags(
   { dryRun, replace }: SwapOptions,
@@ -30,7 +30,7 @@ export async function lookForFlags(
   if (dryRun || (prepared.targets.length === 0 && !replace)) return
   const created = outcomes.filter(o => o.result.status === 'created' && o.result.id)
   if (created.length === 0) return
-  const live = await prepared.catalog.live(created.map(o => o.result.id!))
+  const live = await prepared.liveFiles.live(created.map(o => o.result.id!))
   for (const o of created) {
     const file = live.get(o.result.id!)
     if (file && isFlagged(file)) {
@@ -41,10 +41,10 @@ export async function lookForFlags(
 }
 
 /** The files this run publishes, as the swap and replace rules see them. */
-export function publishedFiles(outcomes: Outcome[], catalog: Catalog): Mine[] {
+export function publishedFiles(outcomes: Outcome[], liveFiles: LiveFiles): OwnFile[] {
   return outcomes.map(({ result, createdAt, file }) => {
-    if (file) catalog.add(file) // its completion's answer: no lookup before the swap
-    const mine: Mine = {
+    if (file) liveFiles.add(file) // its completion's answer: no lookup before the swap
+    const own: OwnFile = {
       id: result.id ?? `(new ${result.name})`,
       name: result.name,
       createdAt,
@@ -52,16 +52,16 @@ export function publishedFiles(outcomes: Outcome[], catalog: Catalog): Mine[] {
     }
     if (result.id === null) {
       // A dry run's file that does not exist yet: known to the swap rules, never looked up.
-      catalog.add({
-        id: mine.id,
-        name: mine.name,
+      liveFiles.add({
+        id: own.id,
+        name: own.name,
         service: 'downloadable',
-        version: mine.version,
+        version: own.version,
         created_at: new Date(8.64e15).toISOString(),
         is_uploaded: true
       } as FileRead)
     }
-    return mine
+    return own
   })
 }
 
@@ -69,15 +69,15 @@ export function publishedFiles(outcomes: Outcome[], catalog: Catalog): Mine[] {
 export async function swapIntoBenefits(
   { dryRun, replace }: SwapOptions,
   deps: UploadDeps,
-  { targets, catalog, existing }: Prepared,
-  mine: Mine[],
+  { targets, liveFiles, existing }: Prepared,
+  own: OwnFile[],
   report: RunReport
 ): Promise<void> {
   for (const target of targets) {
     try {
       if (dryRun) {
-        const live = await catalog.live([...target.properties.files, ...mine.map(m => m.id)])
-        const change = planSwap(target, mine, live)
+        const live = await liveFiles.live([...target.properties.files, ...own.map(m => m.id)])
+        const change = planSwap(target, own, live)
         if (change.changed) {
           report.patchedBenefits.push({
             id: target.id,
@@ -86,12 +86,12 @@ export async function swapIntoBenefits(
             after: change.files
           })
           deps.logger.info(
-            `Would update benefit ${benefitName(target)}: ${swapText(change.before, change.files, existing, mine)}`
+            `Would update benefit ${benefitName(target)}: ${swapText(change.before, change.files, existing, own)}`
           )
         }
         continue
       }
-      const outcome = await converge(target.id, mine, catalog, deps, target.properties.files)
+      const outcome = await converge(target.id, own, liveFiles, deps, target.properties.files)
       if (outcome.patched) {
         report.patchedBenefits.push({
           id: target.id,
@@ -100,7 +100,7 @@ export async function swapIntoBenefits(
           after: outcome.after
         })
         deps.logger.info(
-          `Updated benefit ${benefitName(target)}: ${swapText(outcome.before, outcome.after, existing, mine)}`
+          `Updated benefit ${benefitName(target)}: ${swapText(outcome.before, outcome.after, existing, own)}`
         )
       }
     } catch (error) {
@@ -120,9 +120,9 @@ function benefitName(b: BenefitDownloadables): string {
 }
 
 /** A benefit's change by file name (`app.zip: 946b8b1a → c4cb184b`), not a list of UUIDs. */
-function swapText(before: string[], after: string[], existing: FileRead[], mine: Mine[]): string {
+function swapText(before: string[], after: string[], existing: FileRead[], own: OwnFile[]): string {
   const name = (id: string) =>
-    mine.find(m => m.id === id)?.name ?? existing.find(f => f.id === id)?.name ?? 'a file'
+    own.find(m => m.id === id)?.name ?? existing.find(f => f.id === id)?.name ?? 'a file'
   const short = (id: string) => (id.startsWith('(new ') ? 'the new upload' : id.slice(0, 8))
   const added = after.filter(id => !before.includes(id))
   const removed = before.filter(id => !after.includes(id))
