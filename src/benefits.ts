@@ -206,29 +206,16 @@ export async function converge(
       await client.patchBenefitFiles(benefitId, change.files, change.archived, { prepaid: true })
       patched = true
     } catch (error) {
-      if (fileNotFound(error)) {
-        // A file listed there (or one of this run's) was deleted after our read, often by
-        // another job of this release: a signal to look again, never to give up.
-        logger.info(`Benefit ${benefitId}: a listed file was deleted meanwhile; reading it again.`)
-        liveFiles.forget([...benefit.properties.files, ...ids])
-        contended = true
-        why = 'files it listed kept being deleted'
-        attempt++
-        continue
-      }
-      if (!(
-        error instanceof PolarApiError &&
-        (error.status === 0 || error.status === 429 || error.status >= 500)
-      )) {
-        throw error
-      }
-      // It may or may not have been applied: the next read tells.
-      patched = true
+      const failed = afterFailedPatch(error, benefitId, logger)
       contended = true
-      const failure = error.status === 0 ? 'no response' : `HTTP ${error.status}`
-      why = `its update kept failing (${failure})`
-      logger.info(`Benefit ${benefitId}: the update failed (${failure}); reading it again.`)
-      await sleep(backoff(attempt++))
+      why = failed.why
+      if (failed.mayHaveApplied) {
+        patched = true // the next read tells
+        await sleep(backoff(attempt++))
+      } else {
+        liveFiles.forget([...benefit.properties.files, ...ids])
+        attempt++
+      }
       continue
     }
     if (contended) await sleep(SETTLE_MS[0] + random() * (SETTLE_MS[1] - SETTLE_MS[0]))
@@ -253,6 +240,32 @@ export async function converge(
     `this run's swap did not hold after ${MAX_TRIES} tries (${why}): other writers kept ` +
       'overwriting it'
   )
+}
+
+/**
+ * A PATCH failure the next read settles: a listed file (or one of this run's) deleted after
+ * the read, often by another job of this release, is a signal to look again at once, never to
+ * give up; no answer, 429 or 5xx may or may not have been applied (read again after a
+ * backoff). Anything else is thrown.
+ */
+function afterFailedPatch(
+  error: unknown,
+  benefitId: string,
+  logger: Logger
+): { why: string; mayHaveApplied: boolean } {
+  if (fileNotFound(error)) {
+    logger.info(`Benefit ${benefitId}: a listed file was deleted meanwhile; reading it again.`)
+    return { why: 'files it listed kept being deleted', mayHaveApplied: false }
+  }
+  if (!(
+    error instanceof PolarApiError &&
+    (error.status === 0 || error.status === 429 || error.status >= 500)
+  )) {
+    throw error
+  }
+  const failure = error.status === 0 ? 'no response' : `HTTP ${error.status}`
+  logger.info(`Benefit ${benefitId}: the update failed (${failure}); reading it again.`)
+  return { why: `its update kept failing (${failure})`, mayHaveApplied: true }
 }
 
 /** Reads the benefit once: does this run's swap still hold? */
