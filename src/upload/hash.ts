@@ -25,13 +25,13 @@ export interface FileHashes {
 const READ_CHUNK = 1024 * 1024
 /**
  * From this size on, a file is hashed by the worker threads. Below it, hashing on this thread
- * takes a few ms and a worker's start-up (~40 ms, ~10 MiB) would cost more than it saves.
+ * takes a few ms and a worker's start-up would cost more than it saves (see BENCHMARKS.md).
  */
 export const WORKER_THRESHOLD = 32 * 1024 * 1024
 /**
  * Idle workers are stopped after this long without a file to hash. The next file of a release
  * comes within microseconds; keeping threads alive longer costs memory while uploads start
- * (peak RSS of a 256 MiB upload: 121 MiB with 250 ms, 105 MiB with 20 ms).
+ * (see BENCHMARKS.md).
  */
 const IDLE_MS = 20
 
