@@ -40,7 +40,22 @@ export interface ReleaseSourceDeps {
   tempRoot: string
 }
 
-export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Promise<Plan> {
+/** What the release source reads of the inputs. */
+export type ReleaseOptions = Pick<
+  Inputs,
+  | 'release'
+  | 'githubToken'
+  | 'patterns'
+  | 'ifNoFilesFound'
+  | 'ifUnchanged'
+  | 'dryRun'
+  | 'version'
+  | 'partSize'
+  | 'releaseWaitMs'
+  | 'nameTemplate'
+>
+
+export async function planRelease(inputs: ReleaseOptions, deps: ReleaseSourceDeps): Promise<Plan> {
   const ref = inputs.release!
   const github = new GitHubReleases(ref, {
     token: inputs.githubToken,
@@ -97,7 +112,7 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
 async function waitForRelease(
   github: GitHubReleases,
   ref: ReleaseRef,
-  inputs: Inputs,
+  inputs: ReleaseOptions,
   deps: ReleaseSourceDeps
 ): Promise<Selection> {
   const deadline = Date.now() + inputs.releaseWaitMs
@@ -148,7 +163,7 @@ async function waitForRelease(
 }
 
 /** Names from the `name` template over asset names; checked like local files. */
-async function planAssets(assets: Asset[], inputs: Inputs): Promise<PlannedFile[]> {
+async function planAssets(assets: Asset[], inputs: ReleaseOptions): Promise<PlannedFile[]> {
   const problems: string[] = []
   const byName = new Map<string, string>()
   const files: PlannedFile[] = []

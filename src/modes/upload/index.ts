@@ -3,8 +3,8 @@
  *   prepare (local plan, then reads) → publish-all (hash, upload or reuse; relabel reused files) →
  *   swap into benefits (until each swap holds) → retire earlier versions (then verify again).
  * Their results flow one way (Prepared → Outcome[] → the published files); the report is the
- * one thing every phase writes into, and a failure carries it out (RunFailure). Only prepare,
- * which hands them to the planners, sees the whole Inputs; each later phase gets what it reads.
+ * one thing every phase writes into, and a failure carries it out (RunFailure). Each phase
+ * gets only the options it reads (prepare: the planners' and the planning reads').
  * Inputs, files, the named benefits and (for replace) benefits:read are all checked before
  * the first write; a failed upload means no benefit is touched and nothing is deleted.
  */

@@ -1,5 +1,6 @@
 /** The upload mode's first phase: the local plan, then the planning reads (before any write). */
 import { InputError } from '../../errors.js'
+import type { ReleaseOptions } from '../../github/source.js'
 import type { Inputs } from '../../inputs.js'
 import { readAllBenefits, readTargetBenefits } from '../../polar/operations.js'
 import type { BenefitDownloadables, FileRead } from '../../polar/types.js'
@@ -7,8 +8,13 @@ import { LiveFiles } from '../../benefits.js'
 import { earlierVersions } from '../../replace.js'
 import type { RunReport } from '../../run-report.js'
 import { formatBytes } from '../../units.js'
-import { planFiles, type Plan } from '../../upload/plan.js'
+import { planFiles, type Plan, type PlanOptions } from '../../upload/plan.js'
 import type { Reads, UploadDeps } from './context.js'
+
+/** What prepare reads: the planners' options, and what decides the planning reads. */
+export type PrepareOptions = PlanOptions &
+  ReleaseOptions &
+  Pick<Inputs, 'replace' | 'benefitIds' | 'checksumsManifest'>
 
 /**
  * The local plan first (a bad path must not show up as an API error), then the reads, started
@@ -16,7 +22,7 @@ import type { Reads, UploadDeps } from './context.js'
  * before any write, and the hash pass need not wait for them.
  */
 export async function prepare(
-  inputs: Inputs,
+  inputs: PrepareOptions,
   deps: UploadDeps,
   report: RunReport,
   scratch: string
@@ -105,7 +111,7 @@ export async function prepare(
 }
 
 /** The run's plan in one line, before any work: files, total size, version. */
-function planLine(inputs: Inputs, plan: Plan): string {
+function planLine(inputs: PrepareOptions, plan: Plan): string {
   const bytes = plan.files.reduce((sum, f) => sum + f.size, 0)
   const names = plan.files.map(f => f.name)
   const shown = names.length > 6 ? [...names.slice(0, 5), `… (${names.length - 5} more)`] : names
@@ -116,7 +122,7 @@ function planLine(inputs: Inputs, plan: Plan): string {
 
 /** Once the reads are in: the benefits it updates and the files it will replace. */
 function readsLines(
-  inputs: Inputs,
+  inputs: PrepareOptions,
   plan: Plan,
   existing: FileRead[],
   targets: BenefitDownloadables[]
