@@ -1,6 +1,7 @@
 /**
  * run(): parse inputs → dispatch the mode → outputs, summary, setFailed.
- * The only place (with outputs.ts) that talks to @actions/core.
+ * With outputs.ts (and post.ts, the post step's own entry), the only place that talks to
+ * @actions/core.
  */
 import * as core from '@actions/core'
 import { tmpdir } from 'node:os'

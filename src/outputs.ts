@@ -1,4 +1,7 @@
-/** Outputs, the job summary and the core logger: the only module besides main.ts using @actions/core. */
+/**
+ * Outputs, the job summary and the core logger: the only module besides main.ts (and post.ts,
+ * the post step's edge) that uses @actions/core.
+ */
 import * as core from '@actions/core'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

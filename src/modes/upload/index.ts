@@ -1,7 +1,8 @@
 /**
  * Upload mode, as a sequence of phases, one file each:
- *   prepare (local plan, then reads) → publish-all (hash, upload or reuse; relabel reused files) →
- *   swap into benefits (until each swap holds) → retire earlier versions (then verify again).
+ *   prepare (local plan, then reads) → publish-all (hash, upload or reuse; relabel reused
+ *   files) → swap into benefits (until each swap holds) → retire earlier versions (then verify
+ *   again).
  * Their results flow one way (Prepared → Outcome[] → the published files); the report is the
  * one thing every phase writes into, and a failure carries it out (RunFailure). Each phase
  * gets only the options it reads (prepare: the planners' and the planning reads').

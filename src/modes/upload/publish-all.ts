@@ -1,24 +1,27 @@
-/** The upload mode's publish phase: every file hashed, then uploaded or reused; the manifest; relabels. */
+/**
+ * The upload mode's publish phase: every file hashed, then uploaded or reused; the checksums
+ * manifest; the version labels of reused files.
+ */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AggregateFailure, CancelledError, errorMessage, throwIfCancelled } from '../../errors.js'
 import { Limiter } from '../../limiter.js'
 import { checksumsText, type RunReport } from '../../run-report.js'
 import type { Plan } from '../../upload/plan.js'
-import { createPartPool } from '../../upload/pool.js'
+import { createPartPool, type Concurrency } from '../../upload/pool.js'
 import { publishFile, type Slots, type Outcome, type PublishOptions } from '../../upload/publish.js'
 import type { Prepared, Reads, UploadDeps } from './context.js'
 
 // One file hashed at a time: its two hashes (whole file, parts) already take both cores of a
 // runner, on worker threads, while this thread drives the uploads of files already hashed.
 const HASH_CONCURRENCY = 1
-// Pools' worth of parts created ahead of getting PUT slots (see UploadContext.admission): two
-// large files, or as many one-part files as two pools hold.
+// Pools' worth of parts created ahead of getting PUT slots (see UploadContext.admission in
+// upload/multipart.ts): two large files, or as many one-part files as two pools hold.
 const FILES_AHEAD = 2
 
 /** What publishAll reads: each file's options, and the size of the pool of part PUTs. */
 export interface PublishAllOptions extends PublishOptions {
-  concurrency: number | 'auto'
+  concurrency: Concurrency
 }
 
 /**

@@ -19,7 +19,7 @@ export interface SwapOptions {
 /**
  * Polar scans an upload after it completes, with no documented delay: before a new file goes
  * into a benefit or replaces anything, read it once more. (The benefit swap reads these same
- * files through the liveFiles, so with benefits this read costs nothing extra.)
+ * files through LiveFiles, so with benefits this read costs nothing extra.)
  */
 export async function lookForFlags(
   { dryRun, replace }: SwapOptions,
