@@ -431,7 +431,7 @@ async function planRelease(inputs, deps) {
         token: inputs.githubToken,
         retry: deps.retry,
         logger: deps.logger,
-        signal: deps.cancel
+        signal: deps.signal
     });
     if (!inputs.githubToken) {
         deps.logger.info(`github-token is empty: reading ${ref.owner}/${ref.repo} without a token (public ` +
@@ -474,12 +474,12 @@ async function waitForRelease(github, ref, inputs, deps) {
     const deadline = Date.now() + inputs.releaseWaitMs;
     let pause = POLL_MS;
     const wait = async (left) => {
-        await (0,src_retry/* delay */.cb)(Math.min(pause, left), deps.cancel);
+        await (0,src_retry/* delay */.cb)(Math.min(pause, left), deps.signal);
         pause = Math.min(POLL_MAX_MS, pause * 1.5);
     };
     let release;
     for (;;) {
-        (0,errors/* throwIfCancelled */.dZ)(deps.cancel);
+        (0,errors/* throwIfCancelled */.dZ)(deps.signal);
         const left = deadline - Date.now();
         try {
             release ??= await github.release(); // found once, its ID stays
@@ -549,7 +549,6 @@ async function download(github, needed, assets, partSize, deps) {
         const parts = (0,upload_parts/* layoutParts */.db)(file.size, (0,upload_parts/* effectivePartSize */.MG)(file.size, partSize));
         const got = await downloadAsset(byName.get(file.relativePath), dir, parts, {
             ...deps,
-            signal: deps.cancel,
             github
         });
         file.path = got.path;

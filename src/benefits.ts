@@ -18,7 +18,7 @@ import { isNewer, isOlder, type Published } from './replace.js'
 import { delay } from './retry.js'
 
 /** A published file as the swap sees it: always with an ID (a placeholder in a dry run). */
-export interface Mine extends Published {
+export interface OwnFile extends Published {
   id: string
 }
 
@@ -35,11 +35,11 @@ export interface BenefitChange {
 type Live = Map<string, FileRead>
 
 /** The benefit's list with this run's files swapped in. `live` must describe every listed ID. */
-export function planSwap(benefit: BenefitDownloadables, mine: Mine[], live: Live): BenefitChange {
+export function planSwap(benefit: BenefitDownloadables, own: OwnFile[], live: Live): BenefitChange {
   const before = benefit.properties.files
   const found = benefit.properties.archived ?? {}
-  const own = new Set(mine.map(m => m.id))
-  const active = mine.filter(m => live.has(m.id))
+  const ownIds = new Set(own.map(m => m.id))
+  const active = own.filter(m => live.has(m.id))
   const out: string[] = []
   const droppedStale: string[] = []
   const push = (id: string) => void (out.includes(id) || out.push(id))
@@ -47,7 +47,7 @@ export function planSwap(benefit: BenefitDownloadables, mine: Mine[], live: Live
   for (const id of before) {
     const file = live.get(id)
     if (!file) droppedStale.push(id)
-    else if (own.has(id)) push(id)
+    else if (ownIds.has(id)) push(id)
     else {
       const taker = active.find(m => isOlder(file, m))
       push(taker ? taker.id : id)
@@ -72,9 +72,9 @@ export function planSwap(benefit: BenefitDownloadables, mine: Mine[], live: Live
  * each published file is listed or superseded there by a newer one of its name. A published
  * file Polar no longer has (replaced meanwhile by a newer run) has nothing left to hold.
  */
-export function swapHolds(benefit: BenefitDownloadables, mine: Mine[], live: Live): boolean {
+export function swapHolds(benefit: BenefitDownloadables, own: OwnFile[], live: Live): boolean {
   const listed = benefit.properties.files.map(id => live.get(id)).filter(f => f !== undefined)
-  return mine
+  return own
     .filter(m => live.has(m.id))
     .every(
       m =>
@@ -84,7 +84,7 @@ export function swapHolds(benefit: BenefitDownloadables, mine: Mine[], live: Liv
 }
 
 /** Which files are alive, by ID: the run's listing, then Polar for IDs it has not seen. */
-export class Catalog {
+export class LiveFiles {
   private readonly known = new Map<string, FileRead | null>()
 
   constructor(
@@ -121,7 +121,7 @@ export class Catalog {
 export interface SwapDeps {
   client: PolarClient
   logger: Logger
-  cancel?: AbortSignal
+  signal?: AbortSignal
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -163,8 +163,8 @@ const fileNotFound = (error: unknown) =>
  */
 export async function converge(
   benefitId: string,
-  mine: Mine[],
-  catalog: Catalog,
+  own: OwnFile[],
+  liveFiles: LiveFiles,
   deps: SwapDeps,
   planned?: string[]
 ): Promise<SwapOutcome> {
@@ -172,7 +172,7 @@ export async function converge(
   const sleep = deps.sleep ?? delay
   const random = deps.random ?? Math.random
   const now = deps.now ?? Date.now
-  const ids = mine.map(m => m.id)
+  const ids = own.map(m => m.id)
   const backoff = (attempt: number) =>
     Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.5 + random())
   let before: string[] | undefined
@@ -180,7 +180,7 @@ export async function converge(
   let why = 'the benefit kept changing'
   let contended = planned === undefined
   for (let attempt = 1, fresh = 0; attempt <= MAX_TRIES;) {
-    throwIfCancelled(deps.cancel)
+    throwIfCancelled(deps.signal)
     // The read and the PATCH go out back to back: a PATCH built from an old read is what
     // undoes other jobs' swaps.
     await client.reserve(2)
@@ -188,9 +188,9 @@ export async function converge(
     const readAt = now()
     before ??= benefit.properties.files
     if (!sameList(benefit.properties.files, planned)) contended = true
-    const live = await catalog.live([...benefit.properties.files, ...ids])
+    const live = await liveFiles.live([...benefit.properties.files, ...ids])
     if (now() - readAt > STALE_MS && fresh++ < MAX_FRESH_READS) continue // looking up IDs took a while
-    const change = planSwap(benefit, mine, live)
+    const change = planSwap(benefit, own, live)
     if (change.droppedStale.length) {
       logger.warning(
         `Benefit ${benefitId} lists file(s) Polar no longer has (${change.droppedStale.join(', ')}); ` +
@@ -201,43 +201,30 @@ export async function converge(
       return { id: benefitId, before, after: benefit.properties.files, patched }
     }
     try {
-      throwIfCancelled(deps.cancel)
+      throwIfCancelled(deps.signal)
       // Never re-sent by the client: a retry would carry this read, stale by then.
       await client.patchBenefitFiles(benefitId, change.files, change.archived, { prepaid: true })
       patched = true
     } catch (error) {
-      if (fileNotFound(error)) {
-        // A file listed there (or one of this run's) was deleted after our read, often by
-        // another job of this release: a signal to look again, never to give up.
-        logger.info(`Benefit ${benefitId}: a listed file was deleted meanwhile; reading it again.`)
-        catalog.forget([...benefit.properties.files, ...ids])
-        contended = true
-        why = 'files it listed kept being deleted'
-        attempt++
-        continue
-      }
-      if (!(
-        error instanceof PolarApiError &&
-        (error.status === 0 || error.status === 429 || error.status >= 500)
-      )) {
-        throw error
-      }
-      // It may or may not have been applied: the next read tells.
-      patched = true
+      const failed = afterFailedPatch(error, benefitId, logger)
       contended = true
-      const failure = error.status === 0 ? 'no response' : `HTTP ${error.status}`
-      why = `its update kept failing (${failure})`
-      logger.info(`Benefit ${benefitId}: the update failed (${failure}); reading it again.`)
-      await sleep(backoff(attempt++))
+      why = failed.why
+      if (failed.mayHaveApplied) {
+        patched = true // the next read tells
+        await sleep(backoff(attempt++))
+      } else {
+        liveFiles.forget([...benefit.properties.files, ...ids])
+        attempt++
+      }
       continue
     }
     if (contended) await sleep(SETTLE_MS[0] + random() * (SETTLE_MS[1] - SETTLE_MS[0]))
     const check = await client.getBenefit(benefitId)
-    const checked = await catalog.live([...check.properties.files, ...ids])
-    if (swapHolds(check, mine, checked)) {
+    const checked = await liveFiles.live([...check.properties.files, ...ids])
+    if (swapHolds(check, own, checked)) {
       return { id: benefitId, before, after: check.properties.files, patched }
     }
-    why = describeMissing(check, mine, checked) || why
+    why = describeMissing(check, own, checked) || why
     contended = true
     if (attempt === MAX_TRIES) break
     const wait = backoff(attempt++)
@@ -255,28 +242,54 @@ export async function converge(
   )
 }
 
+/**
+ * A PATCH failure the next read settles: a listed file (or one of this run's) deleted after
+ * the read, often by another job of this release, is a signal to look again at once, never to
+ * give up; no answer, 429 or 5xx may or may not have been applied (read again after a
+ * backoff). Anything else is thrown.
+ */
+function afterFailedPatch(
+  error: unknown,
+  benefitId: string,
+  logger: Logger
+): { why: string; mayHaveApplied: boolean } {
+  if (fileNotFound(error)) {
+    logger.info(`Benefit ${benefitId}: a listed file was deleted meanwhile; reading it again.`)
+    return { why: 'files it listed kept being deleted', mayHaveApplied: false }
+  }
+  if (!(
+    error instanceof PolarApiError &&
+    (error.status === 0 || error.status === 429 || error.status >= 500)
+  )) {
+    throw error
+  }
+  const failure = error.status === 0 ? 'no response' : `HTTP ${error.status}`
+  logger.info(`Benefit ${benefitId}: the update failed (${failure}); reading it again.`)
+  return { why: `its update kept failing (${failure})`, mayHaveApplied: true }
+}
+
 /** Reads the benefit once: does this run's swap still hold? */
 export async function stillHolds(
   benefitId: string,
-  mine: Mine[],
-  catalog: Catalog,
+  own: OwnFile[],
+  liveFiles: LiveFiles,
   client: PolarClient
 ): Promise<boolean> {
   const benefit = await client.getBenefit(benefitId)
-  const live = await catalog.live([...benefit.properties.files, ...mine.map(m => m.id)])
-  return swapHolds(benefit, mine, live)
+  const live = await liveFiles.live([...benefit.properties.files, ...own.map(m => m.id)])
+  return swapHolds(benefit, own, live)
 }
 
 function sameList(a: string[], b: string[] | undefined): boolean {
   return b !== undefined && a.length === b.length && a.every((id, i) => id === b[i])
 }
 
-function describeMissing(benefit: BenefitDownloadables, mine: Mine[], live: Live): string {
+function describeMissing(benefit: BenefitDownloadables, own: OwnFile[], live: Live): string {
   const listed = benefit.properties.files
-  const absent = mine.filter(m => live.has(m.id) && !listed.includes(m.id)).map(m => m.id)
+  const absent = own.filter(m => live.has(m.id) && !listed.includes(m.id)).map(m => m.id)
   const back = listed.filter(id => {
     const f = live.get(id)
-    return f !== undefined && mine.some(m => isOlder(f, m))
+    return f !== undefined && own.some(m => isOlder(f, m))
   })
   return [
     absent.length ? `missing ${absent.join(', ')}` : '',

@@ -2,6 +2,7 @@
  * Explicit error classes. Each carries a message written for the person reading the job log:
  * what went wrong, which input or file, and how to fix it.
  */
+import type { RunReport } from './run-report.js'
 
 /** A bad input value. Raised while planning, before any write request. */
 export class InputError extends Error {
@@ -121,6 +122,20 @@ export class AggregateFailure extends Error {
     readonly errors: { subject: string; error: unknown }[]
   ) {
     super(`${summary}\n` + errors.map(e => `  - ${e.subject}: ${errorMessage(e.error)}`).join('\n'))
+  }
+}
+
+/**
+ * A run that failed, with what it did before (for the outputs and the summary). Its message is
+ * its cause's, which main.ts prints as it is.
+ */
+export class RunFailure extends Error {
+  override readonly name = 'RunFailure'
+  constructor(
+    override readonly cause: unknown,
+    readonly report: RunReport
+  ) {
+    super(errorMessage(cause), { cause })
   }
 }
 

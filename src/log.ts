@@ -1,4 +1,4 @@
-/** What the pure modules may say; main.ts backs it with @actions/core, tests with arrays. */
+/** What the pure modules may say; outputs.ts backs it with @actions/core, tests with arrays. */
 export interface Logger {
   debug(message: string): void
   info(message: string): void

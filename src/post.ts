@@ -12,7 +12,7 @@ import { PolarClient } from './polar/client.js'
 import { removeUnfinished } from './polar/operations.js'
 import { parseUnfinished, POST_STATE } from './post-state.js'
 import { proxySecrets } from './proxy.js'
-import { coreLogger } from './report.js'
+import { coreLogger } from './outputs.js'
 import { DEFAULT_POLICY } from './retry.js'
 
 export async function runPost(): Promise<void> {

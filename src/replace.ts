@@ -28,8 +28,8 @@ export function compareVersions(a: string | null, b: string | null): number | nu
   return pa && pb ? compare(pa, pb) : null
 }
 
-const sameName = (f: FileRead, mine: Published) =>
-  f.service === 'downloadable' && f.name === mine.name && f.id !== mine.id
+const sameName = (f: FileRead, own: Published) =>
+  f.service === 'downloadable' && f.name === own.name && f.id !== own.id
 
 /** `a` was created before `b` (Polar's microseconds and then the ID break ties). */
 function createdBefore(a: string, aId: string, b: string | null, bId: string | null): boolean {
@@ -40,45 +40,44 @@ function createdBefore(a: string, aId: string, b: string | null, bId: string | n
 }
 
 /**
- * `existing` comes before `mine` for customers, so `mine` takes its place in a benefit: a lower
+ * `existing` comes before `own` for customers, so `own` takes its place in a benefit: a lower
  * version when both labels are semver and differ (a backport never displaces the newest
  * release, and the newest release displaces a backport published after it), else created first.
  */
-export function isOlder(existing: FileRead, mine: Published): boolean {
-  if (!sameName(existing, mine)) return false
-  const order = compareVersions(existing.version, mine.version)
+export function isOlder(existing: FileRead, own: Published): boolean {
+  if (!sameName(existing, own)) return false
+  const order = compareVersions(existing.version, own.version)
   if (order !== null && order !== 0) return order < 0
-  return createdBefore(existing.created_at, existing.id, mine.createdAt, mine.id)
+  return createdBefore(existing.created_at, existing.id, own.createdAt, own.id)
 }
 
-/** A same-name file that comes after `mine`: it keeps its place, and `mine` does not join it. */
-export function isNewer(existing: FileRead, mine: Published): boolean {
-  return sameName(existing, mine) && !isOlder(existing, mine)
+/** A same-name file that comes after `own`: it keeps its place, and `own` does not join it. */
+export function isNewer(existing: FileRead, own: Published): boolean {
+  return sameName(existing, own) && !isOlder(existing, own)
 }
 
 /**
- * `existing` is an earlier version of `mine`, which a replacing run deletes: older, and also
+ * `existing` is an earlier version of `own`, which a replacing run deletes: older, and also
  * created before it, so that two runs at once never delete each other's newest file (a
  * backport published after a newer release is displaced from benefits, not deleted).
  */
-export function isEarlier(existing: FileRead, mine: Published): boolean {
+export function isEarlier(existing: FileRead, own: Published): boolean {
   return (
-    isOlder(existing, mine) &&
-    createdBefore(existing.created_at, existing.id, mine.createdAt, mine.id)
+    isOlder(existing, own) && createdBefore(existing.created_at, existing.id, own.createdAt, own.id)
   )
 }
 
-/** Same-name files that a higher version protects from `mine` (reported as kept). */
-export function higherVersions(mine: Published, existing: FileRead[]): FileRead[] {
+/** Same-name files that a higher version protects from `own` (reported as kept). */
+export function higherVersions(own: Published, existing: FileRead[]): FileRead[] {
   return existing.filter(
-    f => sameName(f, mine) && (compareVersions(f.version, mine.version) ?? 0) > 0
+    f => sameName(f, own) && (compareVersions(f.version, own.version) ?? 0) > 0
   )
 }
 
-/** Earlier versions of `mine` among `existing`, oldest first. */
-export function earlierVersions(mine: Published, existing: FileRead[]): FileRead[] {
+/** Earlier versions of `own` among `existing`, oldest first. */
+export function earlierVersions(own: Published, existing: FileRead[]): FileRead[] {
   return existing
-    .filter(f => isEarlier(f, mine))
+    .filter(f => isEarlier(f, own))
     .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at))
 }
 

@@ -1,8 +1,8 @@
 /**
- * What a run did, in words and in the job summary's HTML. Pure: report.ts writes it out.
+ * What a run did, in words and in the job summary's HTML. Pure: outputs.ts writes it out.
  * A dry run says what a real run would do, in the same terms; a failed run says so first.
  */
-import type { RunReport } from './report.js'
+import type { RunReport } from './run-report.js'
 import { formatBytes } from './units.js'
 
 /** Rows of a long table shown before the rest is folded away. */

@@ -33,20 +33,35 @@ const DOWNLOAD_CONCURRENCY = 4
 export interface ReleaseSourceDeps {
   logger: Logger
   retry: RetryPolicy
-  cancel?: AbortSignal
+  signal?: AbortSignal
   /** The Polar files of the organization (for reuse without download). */
   existing: () => Promise<FileRead[]>
   /** Where the downloads go (the caller removes it). */
   tempRoot: string
 }
 
-export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Promise<Plan> {
+/** What the release source reads of the inputs. */
+export type ReleaseOptions = Pick<
+  Inputs,
+  | 'release'
+  | 'githubToken'
+  | 'patterns'
+  | 'ifNoFilesFound'
+  | 'ifUnchanged'
+  | 'dryRun'
+  | 'version'
+  | 'partSize'
+  | 'releaseWaitMs'
+  | 'nameTemplate'
+>
+
+export async function planRelease(inputs: ReleaseOptions, deps: ReleaseSourceDeps): Promise<Plan> {
   const ref = inputs.release!
   const github = new GitHubReleases(ref, {
     token: inputs.githubToken,
     retry: deps.retry,
     logger: deps.logger,
-    signal: deps.cancel
+    signal: deps.signal
   })
   if (!inputs.githubToken) {
     deps.logger.info(
@@ -97,18 +112,18 @@ export async function planRelease(inputs: Inputs, deps: ReleaseSourceDeps): Prom
 async function waitForRelease(
   github: GitHubReleases,
   ref: ReleaseRef,
-  inputs: Inputs,
+  inputs: ReleaseOptions,
   deps: ReleaseSourceDeps
 ): Promise<Selection> {
   const deadline = Date.now() + inputs.releaseWaitMs
   let pause = POLL_MS
   const wait = async (left: number) => {
-    await delay(Math.min(pause, left), deps.cancel)
+    await delay(Math.min(pause, left), deps.signal)
     pause = Math.min(POLL_MAX_MS, pause * 1.5)
   }
   let release: { id: number } | undefined
   for (;;) {
-    throwIfCancelled(deps.cancel)
+    throwIfCancelled(deps.signal)
     const left = deadline - Date.now()
     try {
       release ??= await github.release() // found once, its ID stays
@@ -148,7 +163,7 @@ async function waitForRelease(
 }
 
 /** Names from the `name` template over asset names; checked like local files. */
-async function planAssets(assets: Asset[], inputs: Inputs): Promise<PlannedFile[]> {
+async function planAssets(assets: Asset[], inputs: ReleaseOptions): Promise<PlannedFile[]> {
   const problems: string[] = []
   const byName = new Map<string, string>()
   const files: PlannedFile[] = []
@@ -196,7 +211,6 @@ async function download(
     const parts = layoutParts(file.size, effectivePartSize(file.size, partSize))
     const got = await downloadAsset(byName.get(file.relativePath)!, dir, parts, {
       ...deps,
-      signal: deps.cancel,
       github
     })
     file.path = got.path

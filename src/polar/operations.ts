@@ -1,5 +1,5 @@
 /** Multi-call operations both modes share, over PolarClient. */
-import { errorMessage, PlanError, PolarApiError, throwIfCancelled } from '../errors.js'
+import { errorMessage, InputError, PlanError, PolarApiError, throwIfCancelled } from '../errors.js'
 import { mapSettled } from '../limiter.js'
 import type { Logger } from '../log.js'
 import type { PolarClient } from './client.js'
@@ -54,10 +54,10 @@ export function benefitListings(
 export async function deleteFiles<T extends { id: string }>(
   client: PolarClient,
   items: T[],
-  cancel?: AbortSignal
+  signal?: AbortSignal
 ): Promise<{ deleted: T[]; failed: { item: T; reason: string }[] }> {
   const results = await mapSettled(items, DELETE_CONCURRENCY, item => {
-    throwIfCancelled(cancel)
+    throwIfCancelled(signal)
     return client.deleteFile(item.id)
   })
   const deleted: T[] = []
@@ -103,4 +103,38 @@ export async function removeUnfinished(
     if (r.status === 'rejected') failed.push({ id: pending[i], reason: errorMessage(r.reason) })
   })
   return { deleted, complete, failed }
+}
+
+/**
+ * Planning check of `benefit-ids`: each exists in this organization and holds files. Those in
+ * `listed` (the listing of every downloadables benefit, when it was read) are not read again.
+ */
+export async function readTargetBenefits(
+  client: PolarClient,
+  ids: string[],
+  listed: BenefitDownloadables[] = []
+): Promise<BenefitDownloadables[]> {
+  return Promise.all(ids.map(id => listed.find(b => b.id === id) ?? readTargetBenefit(client, id)))
+}
+
+async function readTargetBenefit(client: PolarClient, id: string): Promise<BenefitDownloadables> {
+  let benefit: BenefitDownloadables
+  try {
+    benefit = await client.getBenefit(id)
+  } catch (error) {
+    if (error instanceof PolarApiError && error.status === 404) {
+      throw new InputError(
+        'benefit-ids',
+        `benefit ${id} does not exist in this organization. Copy the ID of a downloadables benefit from Polar.`
+      )
+    }
+    throw error
+  }
+  if (benefit.type !== 'downloadables') {
+    throw new InputError(
+      'benefit-ids',
+      `benefit ${id} is a '${benefit.type}' benefit; only downloadables benefits hold files.`
+    )
+  }
+  return benefit
 }

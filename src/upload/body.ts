@@ -1,7 +1,7 @@
 /**
  * Part bodies read from disk into a few reused buffers, so uploading makes no garbage per
- * MiB (fresh stream buffers pile up to tens of MiB before V8 collects them: measured peak RSS
- * of a 256 MiB upload 137 → 109 MiB).
+ * MiB (fresh stream buffers pile up before V8 collects them; see BENCHMARKS.md, "Figures
+ * behind the code's choices").
  *
  * A buffer is reused only RING chunks later. undici asks for the next chunk only after the
  * socket took the previous one: it writes each chunk to a corked socket, so the write sees the
@@ -13,10 +13,8 @@
  * Each part in flight holds RING buffers. Their size follows the number of parts in flight,
  * so all of them together stay within RING_BUDGET (8 MiB; beyond 32 in flight, 2 × MIN_CHUNK
  * each: 16 MiB at `concurrency: auto`'s ceiling of 64): few large reads when few parts are in
- * flight, small ones when many are. Measured
- * (whole-process pairs): 8 × 128 MiB files at 8 in flight, 512 KiB chunks used 11 % less CPU
- * than 128 KiB ones (reads cost the main thread ~20 µs each, whatever their size); at 32 in
- * flight, 4 × 256 KiB buffers per part peaked at 134 MiB RSS, 2 × 128 KiB at 114 MiB.
+ * flight (each read costs the main thread the same, whatever its size), small ones when many
+ * are (fewer bytes held). The measurements behind it: BENCHMARKS.md.
  */
 import { open } from 'node:fs/promises'
 

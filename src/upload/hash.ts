@@ -25,13 +25,13 @@ export interface FileHashes {
 const READ_CHUNK = 1024 * 1024
 /**
  * From this size on, a file is hashed by the worker threads. Below it, hashing on this thread
- * takes a few ms and a worker's start-up (~40 ms, ~10 MiB) would cost more than it saves.
+ * takes a few ms and a worker's start-up would cost more than it saves (see BENCHMARKS.md).
  */
 export const WORKER_THRESHOLD = 32 * 1024 * 1024
 /**
  * Idle workers are stopped after this long without a file to hash. The next file of a release
  * comes within microseconds; keeping threads alive longer costs memory while uploads start
- * (peak RSS of a 256 MiB upload: 121 MiB with 250 ms, 105 MiB with 20 ms).
+ * (see BENCHMARKS.md).
  */
 const IDLE_MS = 20
 
@@ -170,25 +170,25 @@ async function onThreads<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * `cancel`: when it fires, the hashing threads are stopped at once (with every file they were
+ * `signal`: when it fires, the hashing threads are stopped at once (with every file they were
  * hashing): a cancelled job, or a run whose planning reads failed, must not wait for gigabytes.
  */
 export async function hashFile(
   filePath: string,
   size: number,
   parts: PartRange[],
-  cancel?: AbortSignal
+  signal?: AbortSignal
 ): Promise<FileHashes> {
   let whole: { digest: Buffer; bytes: number }
   let partDigests: string[]
   let partBytes: number
-  throwIfCancelled(cancel)
+  throwIfCancelled(signal)
   if (size >= WORKER_THRESHOLD) {
     const stop = () => {
-      wholeThread.abort(cancelledBy(cancel!))
-      partsThread.abort(cancelledBy(cancel!))
+      wholeThread.abort(cancelledBy(signal!))
+      partsThread.abort(cancelledBy(signal!))
     }
-    cancel?.addEventListener('abort', stop)
+    signal?.addEventListener('abort', stop)
     const [w, p] = await onThreads(() =>
       Promise.all([
         wholeThread.run(filePath, null),
@@ -202,7 +202,7 @@ export async function hashFile(
         if (error instanceof CancelledError) throw error
         throw new PlanError(`${filePath}: ${error.message}`)
       })
-      .finally(() => cancel?.removeEventListener('abort', stop))
+      .finally(() => signal?.removeEventListener('abort', stop))
     whole = { digest: Buffer.from(w.digests[0], 'base64'), bytes: w.bytes }
     partDigests = p.digests
     partBytes = p.bytes

@@ -1,5 +1,5 @@
 /** How a file is cut into S3 multipart parts. Pure. */
-import { MAX_PART_SIZE, MAX_PARTS, MIB } from '../limits.js'
+import { MAX_PART_SIZE, MAX_PARTS, MIB } from '../s3-limits.js'
 
 export interface PartRange {
   number: number

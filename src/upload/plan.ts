@@ -29,7 +29,8 @@ export interface PlannedFile {
 
 /** The MIME type Polar gets: by the file name, then its path. */
 export async function mimeTypeOf(...names: string[]): Promise<string> {
-  // Loaded here, not at start-up: its database costs ~15 ms that the first API call need not wait for.
+  // Loaded here, not at start-up: parsing its database need not delay the first API call
+  // (see BENCHMARKS.md).
   const { default: mime } = await import('mime-types')
   for (const name of names) {
     const type = mime.lookup(name)

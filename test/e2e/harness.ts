@@ -163,4 +163,4 @@ export function parseOutputs(text: string): Record<string, string> {
 }
 
 /** One entry of the `files` output: the action's own type. */
-export type { FileResult as FileOutput } from '../../src/report.js'
+export type { FileResult as FileOutput } from '../../src/run-report.js'

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { randomBytes, randomUUID } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { request } from 'undici'
-import { createRequest, completionRequest } from '../../src/upload/upload.js'
+import { createRequest, completionRequest } from '../../src/upload/multipart.js'
 import { effectivePartSize, layoutParts } from '../../src/upload/parts.js'
 import {
   DEFAULT_VERSIONS,

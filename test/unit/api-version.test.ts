@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { decideCleanup } from '../../src/cleanup.js'
+import { decideCleanup } from '../../src/modes/cleanup.js'
 import { parseInputs } from '../../src/inputs.js'
 import {
   addMonths,

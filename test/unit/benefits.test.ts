@@ -1,6 +1,6 @@
 /** Benefit swap rules (pure) and the converging loop against an in-memory Polar. */
 import { describe, expect, test } from '@jest/globals'
-import { Catalog, converge, planSwap, swapHolds, type Mine } from '../../src/benefits.js'
+import { LiveFiles, converge, planSwap, swapHolds, type OwnFile } from '../../src/benefits.js'
 import { BenefitConflictError, PolarApiError } from '../../src/errors.js'
 import type { PolarClient } from '../../src/polar/client.js'
 import type { BenefitDownloadables, FileRead } from '../../src/polar/types.js'
@@ -34,7 +34,7 @@ const benefit = (
   organization_id: 'org',
   properties: { files, archived }
 })
-const mineOf = (f: FileRead): Mine => ({
+const ownOf = (f: FileRead): OwnFile => ({
   id: f.id,
   name: f.name,
   createdAt: f.created_at,
@@ -58,7 +58,7 @@ describe('planSwap', () => {
         [legacy.id]: true,
         [oldMac.id]: true
       }),
-      [newLinux, newMac, newExtra].map(mineOf),
+      [newLinux, newMac, newExtra].map(ownOf),
       all
     )
     expect(change.files).toEqual([newLinux.id, legacy.id, newMac.id, oldWin.id, newExtra.id])
@@ -69,7 +69,7 @@ describe('planSwap', () => {
     const older = file('app-linux.zip', '2025-06-01T00:00:00Z')
     const change = planSwap(
       benefit([older.id, legacy.id, oldLinux.id, newLinux.id]),
-      [mineOf(newLinux)],
+      [ownOf(newLinux)],
       liveOf(older, legacy, oldLinux, newLinux)
     )
     expect(change.files).toEqual([newLinux.id, legacy.id])
@@ -80,30 +80,28 @@ describe('planSwap', () => {
     expect(change.droppedStale).toEqual(['gone'])
   })
   test('nothing to do leaves the benefit unchanged', () => {
-    const change = planSwap(benefit([legacy.id, newLinux.id]), [mineOf(newLinux)], all)
+    const change = planSwap(benefit([legacy.id, newLinux.id]), [ownOf(newLinux)], all)
     expect(change.changed).toBe(false)
   })
   test('a backport never displaces a higher version, nor gets appended next to it', () => {
     const v110 = file('app.zip', '2026-01-01T00:00:00Z', { version: 'v1.1.0' })
     const v105 = file('app.zip', '2026-03-01T00:00:00Z', { version: 'v1.0.5' })
     const live = liveOf(v110, v105, legacy)
-    const change = planSwap(benefit([v110.id, legacy.id]), [mineOf(v105)], live)
+    const change = planSwap(benefit([v110.id, legacy.id]), [ownOf(v105)], live)
     expect(change.changed).toBe(false)
-    expect(swapHolds(benefit([v110.id, legacy.id]), [mineOf(v105)], live)).toBe(true)
+    expect(swapHolds(benefit([v110.id, legacy.id]), [ownOf(v105)], live)).toBe(true)
     // An LTS benefit listing an older 1.0.x does take the backport.
     const v104 = file('app.zip', '2025-12-01T00:00:00Z', { version: 'v1.0.4' })
-    expect(planSwap(benefit([v104.id]), [mineOf(v105)], liveOf(v104, v105)).files).toEqual([
-      v105.id
-    ])
+    expect(planSwap(benefit([v104.id]), [ownOf(v105)], liveOf(v104, v105)).files).toEqual([v105.id])
   })
   test('a newer upload of the same name (another job) supersedes this one', () => {
     const concurrent = file('app-linux.zip', '2026-02-02T00:00:00Z')
     const live = liveOf(oldLinux, newLinux, concurrent)
     // The other job got there first: this run does not put its older file back.
-    expect(planSwap(benefit([concurrent.id]), [mineOf(newLinux)], live).changed).toBe(false)
-    expect(swapHolds(benefit([concurrent.id]), [mineOf(newLinux)], live)).toBe(true)
+    expect(planSwap(benefit([concurrent.id]), [ownOf(newLinux)], live).changed).toBe(false)
+    expect(swapHolds(benefit([concurrent.id]), [ownOf(newLinux)], live)).toBe(true)
     // This run got there first: the other job's swap replaces this run's file.
-    expect(planSwap(benefit([newLinux.id]), [mineOf(concurrent)], live).files).toEqual([
+    expect(planSwap(benefit([newLinux.id]), [ownOf(concurrent)], live).files).toEqual([
       concurrent.id
     ])
   })
@@ -115,26 +113,26 @@ describe('the newest release and a backport at once', () => {
     const y = file('app.zip', '2026-03-01T00:00:01Z', { version: 'v1.0.1' }) // created after x
     const live = liveOf(x, y)
     // The backport's PATCH landed first: the newest release takes its place.
-    expect(planSwap(benefit([y.id]), [mineOf(x)], live).files).toEqual([x.id])
-    expect(swapHolds(benefit([y.id]), [mineOf(x)], live)).toBe(false)
+    expect(planSwap(benefit([y.id]), [ownOf(x)], live).files).toEqual([x.id])
+    expect(swapHolds(benefit([y.id]), [ownOf(x)], live)).toBe(false)
     // The newest release is there: the backport leaves it alone, and its swap holds.
-    expect(planSwap(benefit([x.id]), [mineOf(y)], live).changed).toBe(false)
-    expect(swapHolds(benefit([x.id]), [mineOf(y)], live)).toBe(true)
+    expect(planSwap(benefit([x.id]), [ownOf(y)], live).changed).toBe(false)
+    expect(swapHolds(benefit([x.id]), [ownOf(y)], live)).toBe(true)
   })
 })
 
 describe('swapHolds', () => {
-  const mine = [newLinux, newMac].map(mineOf)
+  const own = [newLinux, newMac].map(ownOf)
   test('holds when every new ID is listed and no earlier version is', () => {
-    expect(swapHolds(benefit([newLinux.id, legacy.id, newMac.id]), mine, all)).toBe(true)
+    expect(swapHolds(benefit([newLinux.id, legacy.id, newMac.id]), own, all)).toBe(true)
   })
   test('does not hold when another writer put an old ID back or dropped a new one', () => {
-    expect(swapHolds(benefit([oldLinux.id, legacy.id, newMac.id]), mine, all)).toBe(false)
-    expect(swapHolds(benefit([legacy.id, newMac.id]), mine, all)).toBe(false)
-    expect(swapHolds(benefit([newLinux.id, oldLinux.id, newMac.id]), mine, all)).toBe(false)
+    expect(swapHolds(benefit([oldLinux.id, legacy.id, newMac.id]), own, all)).toBe(false)
+    expect(swapHolds(benefit([legacy.id, newMac.id]), own, all)).toBe(false)
+    expect(swapHolds(benefit([newLinux.id, oldLinux.id, newMac.id]), own, all)).toBe(false)
   })
   test('a published file Polar no longer has (replaced by a newer run) has nothing to hold', () => {
-    expect(swapHolds(benefit([legacy.id, newMac.id]), mine, liveOf(legacy, newMac))).toBe(true)
+    expect(swapHolds(benefit([legacy.id, newMac.id]), own, liveOf(legacy, newMac))).toBe(true)
   })
 })
 
@@ -172,8 +170,8 @@ describe('converge', () => {
     })
     const out = await converge(
       'b1',
-      [mineOf(newLinux)],
-      new Catalog(fake.client, [...all.values()]),
+      [ownOf(newLinux)],
+      new LiveFiles(fake.client, [...all.values()]),
       {
         client: fake.client,
         logger: { ...quiet, warning: m => warnings.push(m) },
@@ -188,9 +186,9 @@ describe('converge', () => {
   })
   test('a 422 for a file deleted meanwhile is a signal to read again, not to fail', async () => {
     const fake = fakePolar([oldLinux.id, legacy.id], [...all.values()])
-    const catalog = new Catalog(fake.client, [...all.values()])
+    const liveFiles = new LiveFiles(fake.client, [...all.values()])
     fake.live.delete(legacy.id) // deleted after the run's listing saw it
-    await converge('b1', [mineOf(newLinux)], catalog, {
+    await converge('b1', [ownOf(newLinux)], liveFiles, {
       client: fake.client,
       logger: quiet,
       sleep: async () => undefined
@@ -208,7 +206,7 @@ describe('converge', () => {
       }
       return patch(...args)
     }) as typeof patch
-    await converge('b1', [mineOf(newLinux)], new Catalog(fake.client, [...all.values()]), {
+    await converge('b1', [ownOf(newLinux)], new LiveFiles(fake.client, [...all.values()]), {
       client: fake.client,
       logger: quiet,
       sleep: async () => undefined
@@ -221,7 +219,7 @@ describe('converge', () => {
     })
     const slept: number[] = []
     await expect(
-      converge('b1', [mineOf(newLinux)], new Catalog(fake.client, [...all.values()]), {
+      converge('b1', [ownOf(newLinux)], new LiveFiles(fake.client, [...all.values()]), {
         client: fake.client,
         logger: quiet,
         sleep: async ms => void slept.push(ms),

@@ -10,7 +10,7 @@ import { rateLimitWait, type GitHubReleases } from '../../src/github/client.js'
 import { downloadAsset } from '../../src/github/download.js'
 import { digestHex, selectAssets, type Asset } from '../../src/github/select.js'
 import type { Logger } from '../../src/log.js'
-import { checksumsText } from '../../src/report.js'
+import { checksumsText } from '../../src/run-report.js'
 import { layoutParts } from '../../src/upload/parts.js'
 import { tempDir } from '../support/temp.js'
 

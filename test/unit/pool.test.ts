@@ -5,15 +5,12 @@
  */
 import { describe, expect, test } from '@jest/globals'
 import {
-  AdaptivePool,
   AUTO_INITIAL,
   AUTO_MAX,
   AutoConcurrency,
-  connectionsFor,
-  createPartPool,
-  FixedPool,
   type PartToken
-} from '../../src/upload/pool.js'
+} from '../../src/upload/auto-concurrency.js'
+import { AdaptivePool, connectionsFor, createPartPool, FixedPool } from '../../src/upload/pool.js'
 
 const MB = 1000 // bytes per ms, per MB/s
 const PART = 16 * 1024 * 1024

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { decideCleanup, nameSelector } from '../../src/cleanup.js'
+import { decideCleanup, nameSelector } from '../../src/modes/cleanup.js'
 import type { FileRead } from '../../src/polar/types.js'
 import {
   compareVersions,

@@ -1,6 +1,6 @@
 /** The job summary's layout rules, on a report built by hand. */
 import { describe, expect, test } from '@jest/globals'
-import { emptyReport, type RunReport } from '../../src/report.js'
+import { emptyReport, type RunReport } from '../../src/run-report.js'
 import { renderSummary, totalLine } from '../../src/summary.js'
 import { formatBytes } from '../../src/units.js'
 

@@ -15,11 +15,11 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
-import { PolarApiError } from '../../src/errors.js'
+import { PolarApiError, RunFailure } from '../../src/errors.js'
 import { parseInputs } from '../../src/inputs.js'
 import type { Logger } from '../../src/log.js'
 import type { PolarClient } from '../../src/polar/client.js'
-import { runUpload, type UploadDeps } from '../../src/upload-mode.js'
+import { runUpload, type UploadDeps } from '../../src/modes/upload/index.js'
 import { tempDir } from '../support/temp.js'
 
 const MIB = 1024 * 1024
@@ -112,7 +112,8 @@ describe('runUpload when a planning read fails during the hash pass', () => {
       () => null,
       (error: unknown) => error
     )
-    expect(report).toBeInstanceOf(PolarApiError)
+    expect(report).toBeInstanceOf(RunFailure)
+    expect((report as RunFailure).cause).toBeInstanceOf(PolarApiError)
     expect(writes).toEqual([])
     // Said once, as the run's error: the stopped file prints no group of its own.
     expect(logged.some(l => l.startsWith('group big.bin'))).toBe(false)
@@ -136,7 +137,8 @@ describe('runUpload when a planning read fails during the hash pass', () => {
       (e: unknown) => e
     )
     expect(ctx.logged.join('\n')).toMatch(/changed while it was being read/)
-    expect(error).toBeInstanceOf(PolarApiError)
+    expect(error).toBeInstanceOf(RunFailure)
+    expect((error as RunFailure).cause).toBeInstanceOf(PolarApiError)
     expect(ctx.writes).toEqual([])
   })
 })

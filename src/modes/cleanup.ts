@@ -4,14 +4,15 @@
  * protect-benefit-files is off). Deletes run in a bounded pool; failures are collected.
  */
 import { minimatch } from 'minimatch'
-import type { Inputs } from './inputs.js'
-import type { Logger } from './log.js'
-import type { PolarClient } from './polar/client.js'
-import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
-import type { FileRead } from './polar/types.js'
-import { FLAGGED_REASON, isFlagged } from './replace.js'
-import { emptyReport, type KeptFile, type RunReport } from './report.js'
-import { formatBytes } from './units.js'
+import { RunFailure } from '../errors.js'
+import type { Inputs } from '../inputs.js'
+import type { Logger } from '../log.js'
+import type { PolarClient } from '../polar/client.js'
+import { benefitListings, deleteFiles, readAllBenefits } from '../polar/operations.js'
+import type { FileRead } from '../polar/types.js'
+import { FLAGGED_REASON, isFlagged } from '../replace.js'
+import { emptyReport, type KeptFile, type RunReport } from '../run-report.js'
+import { formatBytes } from '../units.js'
 
 export interface CleanupDecision {
   delete: FileRead[]
@@ -66,7 +67,7 @@ export function decideCleanup(
 
 export async function runCleanup(
   inputs: Inputs,
-  deps: { client: PolarClient; logger: Logger; cancel?: AbortSignal }
+  deps: { client: PolarClient; logger: Logger; signal?: AbortSignal }
 ): Promise<RunReport> {
   const { client, logger } = deps
   const report = emptyReport('cleanup', inputs.dryRun)
@@ -106,18 +107,18 @@ export async function runCleanup(
     for (const f of decision.delete) logger.info(`Would delete ${describeFile(f)}`)
     return report
   }
-  const { deleted, failed } = await deleteFiles(client, decision.delete, deps.cancel)
+  const { deleted, failed } = await deleteFiles(client, decision.delete, deps.signal)
   for (const f of deleted) {
     record(f)
     logger.info(`Deleted ${describeFile(f)}`)
   }
   for (const { item: f, reason } of failed) report.failures.push(`${f.name} (${f.id}): ${reason}`)
   if (report.failures.length > 0) {
-    throw Object.assign(
+    throw new RunFailure(
       new Error(
         `${report.failures.length} file(s) could not be deleted:\n  - ${report.failures.join('\n  - ')}`
       ),
-      { report }
+      report
     )
   }
   return report

@@ -40,7 +40,7 @@ export interface UploadContext {
   /** IDs created but not yet completed or deleted: a cancelled job waits for this to empty. */
   incomplete: Set<string>
   /** Fires when the job is cancelled: no new create, PUT or completion starts after it. */
-  cancel?: AbortSignal
+  signal?: AbortSignal
   retry: RetryPolicy
   logger: Logger
   partTimeoutMs: number
@@ -65,7 +65,7 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
     const admitted = await ctx.admission.acquire(Math.min(job.parts.length, ctx.pool.limit))
     let created: FileUpload
     try {
-      throwIfCancelled(ctx.cancel)
+      throwIfCancelled(ctx.signal)
       created = await createFor(ctx, job)
     } catch (error) {
       admitted()
@@ -76,9 +76,9 @@ export async function uploadFile(ctx: UploadContext, job: UploadJob): Promise<Fi
       `${job.name}: created file ${created.id} (${job.parts.length === 1 ? '1 part' : `${job.parts.length} parts`})`
     )
     try {
-      throwIfCancelled(ctx.cancel) // cancelled while the create was in flight
+      throwIfCancelled(ctx.signal) // cancelled while the create was in flight
       const etags = await putParts(ctx, job, created, admitted)
-      throwIfCancelled(ctx.cancel)
+      throwIfCancelled(ctx.signal)
       const done = await ctx.client.completeUpload(
         created.id,
         completionRequest(created, job, etags)
@@ -161,8 +161,8 @@ async function putParts(
   const byNumber = new Map(created.upload.parts.map(p => [p.number, p]))
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // one listener per part PUT in flight
-  const onCancel = () => abort.abort(ctx.cancel?.reason)
-  ctx.cancel?.addEventListener('abort', onCancel, { once: true })
+  const onCancel = () => abort.abort(ctx.signal?.reason)
+  ctx.signal?.addEventListener('abort', onCancel, { once: true })
   let started = 0
   const results = await Promise.allSettled(
     job.parts.map(range =>
@@ -197,8 +197,8 @@ async function putParts(
       }, range.end - range.start)
     )
   )
-  ctx.cancel?.removeEventListener('abort', onCancel)
-  throwIfCancelled(ctx.cancel)
+  ctx.signal?.removeEventListener('abort', onCancel)
+  throwIfCancelled(ctx.signal)
   const failed = results.find(r => r.status === 'rejected')
   if (failed) throw abort.signal.reason ?? (failed as PromiseRejectedResult).reason
   return results.map(r => (r as PromiseFulfilledResult<string>).value)
