@@ -159,14 +159,16 @@ const fileNotFound = (error: unknown) =>
  * Applies this run's swap to one benefit until a fresh read shows it holding. Throws
  * BenefitConflictError (naming the benefit) if other writers keep overwriting it. `planned`
  * is the benefit's list as the run first read it: if the read before the PATCH still shows
- * it, no other writer was seen and nothing waits on a timer; without it, one was.
+ * it, no other writer was seen and nothing waits on a timer; without it, one was. `first`:
+ * the first read, already started (see `readForSwap`).
  */
 export async function converge(
   benefitId: string,
   mine: Mine[],
   catalog: Catalog,
   deps: SwapDeps,
-  planned?: string[]
+  planned?: string[],
+  first?: Promise<SwapRead>
 ): Promise<SwapOutcome> {
   const { client, logger } = deps
   const sleep = deps.sleep ?? delay
@@ -181,11 +183,8 @@ export async function converge(
   let contended = planned === undefined
   for (let attempt = 1, fresh = 0; attempt <= MAX_TRIES;) {
     throwIfCancelled(deps.cancel)
-    // The read and the PATCH go out back to back: a PATCH built from an old read is what
-    // undoes other jobs' swaps.
-    await client.reserve(2)
-    const benefit = await client.getBenefit(benefitId, { prepaid: true })
-    const readAt = now()
+    const { benefit, readAt } = await (first ?? readForSwap(client, benefitId, now))
+    first = undefined
     before ??= benefit.properties.files
     if (!sameList(benefit.properties.files, planned)) contended = true
     const live = await catalog.live([...benefit.properties.files, ...ids])
@@ -253,6 +252,27 @@ export async function converge(
     `this run's swap did not hold after ${MAX_TRIES} tries (${why}): other writers kept ` +
       'overwriting it'
   )
+}
+
+/** A benefit as read for a swap, and when (a PATCH built from an old read undoes others'). */
+export interface SwapRead {
+  benefit: BenefitDownloadables
+  readAt: number
+}
+
+/**
+ * The read a swap starts from. It and the PATCH built from it go out back to back (their turns
+ * are taken together): a PATCH built from an old read is what undoes other jobs' swaps. Started
+ * early by a caller that has other reads to make first, it goes out beside them.
+ */
+export async function readForSwap(
+  client: PolarClient,
+  benefitId: string,
+  now: () => number = Date.now
+): Promise<SwapRead> {
+  await client.reserve(2)
+  const benefit = await client.getBenefit(benefitId, { prepaid: true })
+  return { benefit, readAt: now() }
 }
 
 /** Reads the benefit once: does this run's swap still hold? */

@@ -22,7 +22,15 @@ import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
 import { benefitListings, deleteFiles, readAllBenefits } from './polar/operations.js'
 import type { BenefitDownloadables, FileRead } from './polar/types.js'
-import { Catalog, converge, planSwap, stillHolds, type Mine } from './benefits.js'
+import {
+  Catalog,
+  converge,
+  planSwap,
+  readForSwap,
+  stillHolds,
+  type Mine,
+  type SwapRead
+} from './benefits.js'
 import { earlierVersions, FLAGGED_REASON, higherVersions, isFlagged, isNewer } from './replace.js'
 import { checksumsText, emptyReport, type RunReport } from './report.js'
 import { formatBytes } from './units.js'
@@ -96,12 +104,15 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
       outcomes.push(await publishManifest(inputs, deps, prepared, outcomes, report, scratch))
     }
     await relabelReused(inputs, deps, outcomes, report)
+    // The swap's first benefit read does not depend on the flag check: both go out together
+    // (the check still decides what the swap puts in).
+    const first = inputs.dryRun ? undefined : firstSwapRead(deps, prepared)
     await lookForFlags(inputs, deps, prepared, outcomes)
     const mine = publishedFiles(
       outcomes.filter(o => o.result.status !== 'flagged'),
       prepared.catalog
     )
-    await swapIntoBenefits(inputs, deps, prepared, mine, report)
+    await swapIntoBenefits(inputs, deps, prepared, mine, report, first)
     if (inputs.replace) await retireEarlier(inputs, deps, prepared, mine, report, outcomes)
     failIfFlagged(report)
     return report
@@ -492,9 +503,10 @@ async function swapIntoBenefits(
   deps: UploadDeps,
   { targets, catalog, existing }: Prepared,
   mine: Mine[],
-  report: RunReport
+  report: RunReport,
+  first?: Promise<SwapRead>
 ): Promise<void> {
-  for (const target of targets) {
+  for (const [i, target] of targets.entries()) {
     try {
       if (inputs.dryRun) {
         const live = await catalog.live([...target.properties.files, ...mine.map(m => m.id)])
@@ -512,7 +524,14 @@ async function swapIntoBenefits(
         }
         continue
       }
-      const outcome = await converge(target.id, mine, catalog, deps, target.properties.files)
+      const outcome = await converge(
+        target.id,
+        mine,
+        catalog,
+        deps,
+        target.properties.files,
+        i === 0 ? first : undefined
+      )
       if (outcome.patched) {
         report.patchedBenefits.push({
           id: target.id,
@@ -534,6 +553,14 @@ async function swapIntoBenefits(
       )
     }
   }
+}
+
+/** The first benefit's read for its swap, started now (one at a time: later ones would age). */
+function firstSwapRead(deps: UploadDeps, { targets }: Prepared): Promise<SwapRead> | undefined {
+  if (targets.length === 0) return undefined
+  const read = readForSwap(deps.client, targets[0].id)
+  read.catch(() => undefined) // awaited by the swap; a failed flag check must not leave it unhandled
+  return read
 }
 
 function benefitName(b: BenefitDownloadables): string {
