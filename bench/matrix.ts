@@ -25,6 +25,10 @@ export interface MatrixRun {
   oldListed: number
   /** Old files deleted while a benefit listed them (customers lost a download). */
   deletedWhileListed: number
+  /** When the 429s came, s from the start: `count@second`, one entry per second that had some. */
+  waves: string[]
+  /** When each window of the organization's budget opened (s from the start), and its requests. */
+  windows: string[]
 }
 
 interface SeededFile {
@@ -45,6 +49,7 @@ interface LogEntry {
   method: string
   status: number
   listedBy?: string[]
+  startedAt: number
 }
 
 export async function matrixRun(
@@ -89,6 +94,7 @@ export async function matrixRun(
     'rate-limit': String(ctx.cfg.matrixRatePerMinute)
   }
   const started = performance.now()
+  const startedAt = Date.now()
   const done = await Promise.all(dirs.map(dir => runAction(ctx.bundle, inputs, dir, ctx.tmp)))
   const ms = performance.now() - started
 
@@ -106,11 +112,44 @@ export async function matrixRun(
     status429PerRun: done.map(d => d.stdout.match(/\bHTTP 429\b/g)?.length ?? 0),
     newListed: fresh.filter(f => after.files.includes(f.id)).length,
     oldListed: old.filter(id => after.files.includes(id)).length,
-    deletedWhileListed: log.filter(e => e.method === 'DELETE' && e.listedBy).length
+    deletedWhileListed: log.filter(e => e.method === 'DELETE' && e.listedBy).length,
+    waves: waves(log, startedAt),
+    windows: windows(log, startedAt)
   }
   progress(
     `matrix_${runs}x${filesPerRun} run ${round}: ${(ms / 1000).toFixed(2)} s, ${run.apiCalls} API calls, ` +
-      `${run.status429} × 429 (${run.status429PerRun.join(', ')} per run), benefit lists ${run.newListed}/${runs * filesPerRun} new and ${run.oldListed} old`
+      `${run.status429} × 429 (${run.status429PerRun.join(', ')} per run), benefit lists ${run.newListed}/${runs * filesPerRun} new and ${run.oldListed} old; ` +
+      `429s at (count@s) ${run.waves.join(' ') || '—'}; windows (opened@s: accepted) ${run.windows.join(', ')}`
   )
   return run
+}
+
+/** 429s by the second they arrived in (`3@0.9`: three in the second starting 0.9 s after the start). */
+function waves(log: LogEntry[], startedAt: number): string[] {
+  const by = new Map<number, number>()
+  for (const e of log.filter(e => e.status === 429)) {
+    const at = Math.floor((e.startedAt - startedAt) / 1000)
+    by.set(at, (by.get(at) ?? 0) + 1)
+  }
+  return [...by].sort((a, b) => a[0] - b[0]).map(([at, n]) => `${n}@${at}`)
+}
+
+/**
+ * The organization's windows as Polar's fixed-window limiter opens them: the first request
+ * after one expired (60 s) opens the next. Each with the requests it accepted.
+ */
+function windows(log: LogEntry[], startedAt: number): string[] {
+  const out: string[] = []
+  let opened = -Infinity
+  let accepted = 0
+  for (const e of [...log].sort((a, b) => a.startedAt - b.startedAt)) {
+    if (e.startedAt >= opened + 60_000) {
+      if (accepted) out.push(`${((opened - startedAt) / 1000).toFixed(1)}: ${accepted}`)
+      opened = e.startedAt
+      accepted = 0
+    }
+    if (e.status !== 429) accepted++
+  }
+  if (accepted) out.push(`${((opened - startedAt) / 1000).toFixed(1)}: ${accepted}`)
+  return out
 }

@@ -21,6 +21,10 @@ export interface RttRun {
   status429: number
   /** The API requests, ms from spawn: method, path, arrival, answer. */
   timeline: { method: string; path: string; status: number; start: number; end: number }[]
+  /** The part PUTs to S3 (no added latency), ms from spawn: first arrival, last answer. */
+  s3: { count: number; start: number; end: number }
+  /** The last API answer → the process's exit (outputs, summary, connections closed). */
+  exitMs: number
 }
 
 interface SeededFile {
@@ -74,7 +78,9 @@ export async function rttRuns(
       }
       const spawnedAt = Date.now()
       const { ms } = await runAction(ctx.bundle, inputs, dir, ctx.tmp)
-      const api = (await emu.log()).filter((e: LogEntry) => e.target === 'api')
+      const log = await emu.log()
+      const api = log.filter((e: LogEntry) => e.target === 'api')
+      const puts = log.filter((e: LogEntry) => e.target === 's3')
       const timeline = api
         .map(e => ({
           method: e.method,
@@ -89,11 +95,17 @@ export async function rttRuns(
         startupMs: timeline.length ? timeline[0].start : 0,
         apiCalls: api.length,
         status429: api.filter(e => e.status === 429).length,
-        timeline
+        timeline,
+        s3: {
+          count: puts.length,
+          start: puts.length ? Math.min(...puts.map(e => e.startedAt)) - spawnedAt : 0,
+          end: puts.length ? Math.max(...puts.map(e => e.endedAt)) - spawnedAt : 0
+        },
+        exitMs: timeline.length ? Math.round(ms - Math.max(...timeline.map(t => t.end))) : 0
       }
       progress(
         `${label} run ${r + 1}: ${(ms / 1000).toFixed(2)} s, start-up ${run.startupMs} ms, ` +
-          `${run.apiCalls} API calls, ${run.status429} × 429`
+          `${run.apiCalls} API calls, ${run.status429} × 429, exit ${run.exitMs} ms after the last answer`
       )
       out.push(run)
     }
@@ -103,12 +115,19 @@ export async function rttRuns(
   return out
 }
 
-/** One run's requests as text lines (ms from spawn), for BENCHMARKS.md. */
+/** One run's requests as text lines (ms from spawn), for BENCHMARKS.md; the S3 PUTs as one. */
 export function formatTimeline(run: RttRun): string {
-  return run.timeline
-    .map(
-      t =>
-        `${String(t.start).padStart(5)}–${String(t.end).padEnd(5)} ${t.status} ${t.method} ${t.path}`
-    )
-    .join('\n')
+  const lines = run.timeline.map(t => ({
+    start: t.start,
+    text: `${String(t.start).padStart(5)}–${String(t.end).padEnd(5)} ${t.status} ${t.method} ${t.path}`
+  }))
+  if (run.s3.count > 0) {
+    const { start, end, count } = run.s3
+    const text = `${String(start).padStart(5)}–${String(end).padEnd(5)} S3  ${count} part PUT(s)`
+    lines.push({ start, text })
+  }
+  lines.sort((a, b) => a.start - b.start)
+  return [...lines.map(l => l.text), `${String(Math.round(run.ms)).padStart(5)}       exit`].join(
+    '\n'
+  )
 }

@@ -470,7 +470,12 @@ async function rttResults(
           'ms',
           0
         )}; API requests ` +
-        `${done.map(r => r.apiCalls).join(', ')}; 429s ${done.map(r => r.status429).join(', ')}. ` +
+        `${done.map(r => r.apiCalls).join(', ')}; 429s ${done.map(r => r.status429).join(', ')}; ` +
+        `last answer → exit ${samples(
+          done.map(r => r.exitMs),
+          'ms',
+          0
+        )}. ` +
         `Bound = ${how} = ${s(bound)} s`
     )
     if (showTimeline) {

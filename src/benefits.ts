@@ -13,9 +13,10 @@
 import { BenefitConflictError, PolarApiError, throwIfCancelled } from './errors.js'
 import type { Logger } from './log.js'
 import type { PolarClient } from './polar/client.js'
-import type { BenefitDownloadables, FileRead } from './polar/types.js'
+import type { BenefitDownloadables } from './polar/types.js'
 import { isNewer, isOlder, type Published } from './replace.js'
 import { delay } from './retry.js'
+import type { Live, LiveFiles } from './live-files.js'
 
 /** A published file as the swap sees it: always with an ID (a placeholder in a dry run). */
 export interface OwnFile extends Published {
@@ -31,8 +32,6 @@ export interface BenefitChange {
   droppedStale: string[]
   changed: boolean
 }
-
-type Live = Map<string, FileRead>
 
 /** The benefit's list with this run's files swapped in. `live` must describe every listed ID. */
 export function planSwap(benefit: BenefitDownloadables, own: OwnFile[], live: Live): BenefitChange {
@@ -83,41 +82,6 @@ export function swapHolds(benefit: BenefitDownloadables, own: OwnFile[], live: L
     )
 }
 
-/** Which files are alive, by ID: the run's listing, then Polar for IDs it has not seen. */
-export class LiveFiles {
-  private readonly known = new Map<string, FileRead | null>()
-
-  constructor(
-    private readonly client: PolarClient,
-    files: FileRead[]
-  ) {
-    for (const f of files) this.known.set(f.id, f)
-  }
-
-  add(file: FileRead): void {
-    this.known.set(file.id, file)
-  }
-
-  /** Looked up again on the next `live()` (a 422 said one of them is gone). */
-  forget(ids: string[]): void {
-    for (const id of ids) this.known.delete(id)
-  }
-
-  async live(ids: string[]): Promise<Live> {
-    const unknown = [...new Set(ids.filter(id => !this.known.has(id)))]
-    if (unknown.length > 0) {
-      const found = new Map((await this.client.getFiles(unknown)).map(f => [f.id, f]))
-      for (const id of unknown) this.known.set(id, found.get(id) ?? null)
-    }
-    const out: Live = new Map()
-    for (const id of ids) {
-      const f = this.known.get(id)
-      if (f) out.set(id, f)
-    }
-    return out
-  }
-}
-
 export interface SwapDeps {
   client: PolarClient
   logger: Logger
@@ -159,14 +123,16 @@ const fileNotFound = (error: unknown) =>
  * Applies this run's swap to one benefit until a fresh read shows it holding. Throws
  * BenefitConflictError (naming the benefit) if other writers keep overwriting it. `planned`
  * is the benefit's list as the run first read it: if the read before the PATCH still shows
- * it, no other writer was seen and nothing waits on a timer; without it, one was.
+ * it, no other writer was seen and nothing waits on a timer; without it, one was. `first`:
+ * the first read, already started (see `readForSwap`).
  */
 export async function converge(
   benefitId: string,
   own: OwnFile[],
   liveFiles: LiveFiles,
   deps: SwapDeps,
-  planned?: string[]
+  planned?: string[],
+  first?: Promise<SwapRead>
 ): Promise<SwapOutcome> {
   const { client, logger } = deps
   const sleep = deps.sleep ?? delay
@@ -181,11 +147,8 @@ export async function converge(
   let contended = planned === undefined
   for (let attempt = 1, fresh = 0; attempt <= MAX_TRIES;) {
     throwIfCancelled(deps.signal)
-    // The read and the PATCH go out back to back: a PATCH built from an old read is what
-    // undoes other jobs' swaps.
-    await client.reserve(2)
-    const benefit = await client.getBenefit(benefitId, { prepaid: true })
-    const readAt = now()
+    const { benefit, readAt } = await (first ?? readForSwap(client, benefitId, now))
+    first = undefined
     before ??= benefit.properties.files
     if (!sameList(benefit.properties.files, planned)) contended = true
     const live = await liveFiles.live([...benefit.properties.files, ...ids])
@@ -266,6 +229,27 @@ function afterFailedPatch(
   const failure = error.status === 0 ? 'no response' : `HTTP ${error.status}`
   logger.info(`Benefit ${benefitId}: the update failed (${failure}); reading it again.`)
   return { why: `its update kept failing (${failure})`, mayHaveApplied: true }
+}
+
+/** A benefit as read for a swap, and when (a PATCH built from an old read undoes others'). */
+export interface SwapRead {
+  benefit: BenefitDownloadables
+  readAt: number
+}
+
+/**
+ * The read a swap starts from. It and the PATCH built from it go out back to back (their turns
+ * are taken together): a PATCH built from an old read is what undoes other jobs' swaps. Started
+ * early by a caller that has other reads to make first, it goes out beside them.
+ */
+export async function readForSwap(
+  client: PolarClient,
+  benefitId: string,
+  now: () => number = Date.now
+): Promise<SwapRead> {
+  await client.reserve(2)
+  const benefit = await client.getBenefit(benefitId, { prepaid: true })
+  return { benefit, readAt: now() }
 }
 
 /** Reads the benefit once: does this run's swap still hold? */

@@ -19,8 +19,13 @@ const SHARE_MARGIN = 0.9
 const MIN_SAMPLE = 8
 /** An estimated share is at least this part of the budget (a few requests estimate roughly). */
 const MIN_SHARE = 0.1
-/** After a 429, the burst is the budget ÷ this (2 at 100/min), as when every request was paced. */
-const PACED_BURST_DIVISOR = 50
+/**
+ * Once this run has sent this part of the budget within a window, each of its requests takes
+ * two places in flight (see `weight`): when the organization's window runs dry, every request
+ * in flight is answered 429, so a run deep into its burst keeps fewer of them out at once.
+ * (A quarter: four jobs started together can each send this much before the window is dry.)
+ */
+const NARROW_AT = 0.25
 /** 429s of requests already in flight when the pace dropped do not drop it again. */
 const HOLD_OFF_MS = 5000
 
@@ -34,7 +39,10 @@ const HOLD_OFF_MS = 5000
  *
  * A 429 means others are spending the budget too. Then every caller waits out Retry-After,
  * this run's pace drops (multiplicative decrease) and climbs back linearly (additive
- * increase), and it bursts no more than a couple of requests until it has recovered, so
+ * increase). Until it has recovered, the pace is spent as a window's worth at a time: its
+ * share of a window (pace × 1 min) may go at once, and no window of this run's holds more.
+ * Polar's window is fixed and Retry-After outlasts the window that ran dry, so jobs that waited
+ * it out share a fresh window, each spending its share, and meet the next one together;
  * several jobs started together settle near their share instead of bursting into each other.
  */
 export class Pacer {
@@ -84,12 +92,24 @@ export class Pacer {
     return this.rate(this.now()) * 60_000
   }
 
+  /**
+   * Places in flight the next request takes, of the client's fixed number: two once this run
+   * has spent a quarter of the budget within the last window (see `NARROW_AT`).
+   */
+  weight(): number {
+    const now = this.now()
+    return this.inWindow(now) >= this.budget * NARROW_AT ? 2 : 1
+  }
+
   /** A 429 said to wait: hold everyone back until then (capped like every Retry-After), and slow down. */
   throttled(retryAfterMs: number): void {
     const now = this.now()
     this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs, MAX_RETRY_AFTER_MS))
     this.tokens = 0
     this.sent-- // that request spent nothing of the budget
+    // The window that ran dry is over once Retry-After has passed (Polar's is fixed, and
+    // answers its length): what this run sent in it no longer counts against the next one.
+    this.head = this.log.length
     if (now - this.droppedAt < HOLD_OFF_MS) return
     let target = this.rate(now) * DECREASE
     if (this.droppedAt === -Infinity && this.sent >= MIN_SAMPLE) {
@@ -112,24 +132,30 @@ export class Pacer {
   }
 
   /**
-   * After a 429 the run bursts no more than a couple of requests until its pace has recovered
-   * in full: others are spending the budget, and a burst into an empty budget is answered by
-   * a 429 per request.
+   * What this run may send within one window: the budget, or after a 429 until it has
+   * recovered, its share (the pace × a window): others are spending the budget, and every
+   * request past the organization's budget is answered 429 until the window ends.
    */
-  private burstAt(perMs: number): number {
-    if (this.droppedAt === -Infinity || perMs >= this.maxPerMs) return this.burst
-    return Math.max(1, Math.min(this.burst, Math.floor(this.budget / PACED_BURST_DIVISOR)))
+  private allowance(perMs: number): number {
+    if (this.droppedAt === -Infinity || perMs >= this.maxPerMs) return this.budget
+    return Math.max(1, Math.floor(perMs * WINDOW_MS))
   }
 
-  /** How long until `count` more sends keep every window within the budget (0: now). */
-  private windowWait(count: number, now: number): number {
+  /** Sends of this run in the last window (with the margin). */
+  private inWindow(now: number): number {
     const span = WINDOW_MS + WINDOW_MARGIN_MS
     while (this.head < this.log.length && this.log[this.head] <= now - span) this.head++
     if (this.head > 1024) {
       this.log = this.log.slice(this.head)
       this.head = 0
     }
-    const over = this.log.length - this.head + count - this.budget
+    return this.log.length - this.head
+  }
+
+  /** How long until `count` more sends keep every window within `allowed` (0: now). */
+  private windowWait(count: number, allowed: number, now: number): number {
+    const span = WINDOW_MS + WINDOW_MARGIN_MS
+    const over = this.inWindow(now) + count - allowed
     return over <= 0 ? 0 : this.log[this.head + over - 1] + span - now
   }
 
@@ -138,16 +164,19 @@ export class Pacer {
       const now = this.now()
       if (now < this.pausedUntil) {
         await this.sleep(this.pausedUntil - now)
+        // A fresh window once Retry-After has passed: this run's share of it may go at once.
+        this.tokens = Infinity
         continue
       }
       const perMs = this.rate(now)
-      const cap = this.burstAt(perMs)
+      const allowed = this.allowance(perMs)
+      const cap = Math.min(this.burst, allowed)
       // More than the bucket holds would never be available at once: wait for a full bucket
       // and run into debt, which later callers pay off.
       const need = Math.min(count, cap)
       this.tokens = Math.min(cap, this.tokens + (now - this.last) * perMs)
       this.last = now
-      const windowMs = this.windowWait(Math.min(count, this.budget), now)
+      const windowMs = this.windowWait(Math.min(count, allowed), allowed, now)
       if (this.tokens >= need && windowMs === 0) {
         this.tokens -= count
         this.sent += count

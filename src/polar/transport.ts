@@ -25,7 +25,8 @@ import { Pacer } from './pacer.js'
 /**
  * API requests in flight at once (also the connections). A request takes its turn from the
  * pacer only once it has a place: when the budget runs dry (other jobs spend it too), at most
- * these are answered 429 at once, the rest wait for the slower pace.
+ * these are answered 429 at once, the rest wait for the slower pace. Deep into a burst each
+ * request takes two places (`Pacer.weight`): half as many.
  */
 const IN_FLIGHT = 10
 
@@ -168,7 +169,7 @@ export class PolarTransport {
     }
     // The version check is a call of its own: made before this one holds a place in flight.
     if (method !== 'GET' && !this.confirmed) await this.checkVersion()
-    const place = await this.inFlight.acquire()
+    const place = await this.inFlight.acquire(this.pacer.weight())
     try {
       return await this.exchange(call, n)
     } finally {

@@ -1,16 +1,23 @@
 /**
- * Per-organization rate limiter: a token bucket of `perMinute` tokens refilled continuously at
- * perMinute/60 per second (so bursts up to the budget, then a steady rate — like Polar's limiter).
- * Off (null) by default; changing the rate resets every bucket.
+ * Per-organization rate limiter, modelled on Polar's (`asgi-ratelimit` with its Redis backend):
+ * a FIXED window per key. The first request after a window has expired opens a new one of
+ * 60 s holding `perMinute` requests (Redis `SET key limit EX 60 NX`); each accepted request
+ * spends one (`DECR`); once none is left every request is refused until the window expires,
+ * and a refused request spends nothing. So a burst of the whole budget is accepted at once,
+ * and a budget run dry stays dry until the window ends, however slowly clients send.
+ * Retry-After is what that backend answers: the window's length (60), not the time left in it.
+ * Off (null) by default; changing the rate resets every window.
  */
-interface Bucket {
-  tokens: number
-  updatedAt: number
+export const WINDOW_MS = 60_000
+
+interface Window {
+  left: number
+  endsAt: number
 }
 
 export class RateLimiter {
   private perMinute: number | null
-  private buckets = new Map<string, Bucket>()
+  private windows = new Map<string, Window>()
 
   constructor(perMinute: number | null) {
     this.perMinute = perMinute
@@ -20,26 +27,24 @@ export class RateLimiter {
     if (perMinute !== null && !(perMinute > 0))
       throw new Error('rate limit must be a positive number or null')
     this.perMinute = perMinute
-    this.buckets = new Map()
+    this.windows = new Map()
   }
 
   get(): number | null {
     return this.perMinute
   }
 
-  /** Consume one token for `key`: null when allowed, else whole seconds until a token is back. */
+  /** One request for `key`: null when allowed, else the Retry-After seconds. */
   take(key: string, now: number = Date.now()): number | null {
     const limit = this.perMinute
     if (limit === null) return null
-    const perMs = limit / 60000
-    const bucket = this.buckets.get(key) ?? { tokens: limit, updatedAt: now }
-    bucket.tokens = Math.min(limit, bucket.tokens + (now - bucket.updatedAt) * perMs)
-    bucket.updatedAt = now
-    this.buckets.set(key, bucket)
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1
-      return null
+    let window = this.windows.get(key)
+    if (!window || now >= window.endsAt) {
+      window = { left: Math.floor(limit), endsAt: now + WINDOW_MS }
+      this.windows.set(key, window)
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000))
+    if (window.left < 1) return WINDOW_MS / 1000
+    window.left--
+    return null
   }
 }

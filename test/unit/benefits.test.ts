@@ -1,6 +1,7 @@
 /** Benefit swap rules (pure) and the converging loop against an in-memory Polar. */
 import { describe, expect, test } from '@jest/globals'
-import { LiveFiles, converge, planSwap, swapHolds, type OwnFile } from '../../src/benefits.js'
+import { converge, planSwap, swapHolds, type OwnFile } from '../../src/benefits.js'
+import { LiveFiles } from '../../src/live-files.js'
 import { BenefitConflictError, PolarApiError } from '../../src/errors.js'
 import type { PolarClient } from '../../src/polar/client.js'
 import type { BenefitDownloadables, FileRead } from '../../src/polar/types.js'

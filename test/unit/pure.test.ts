@@ -285,21 +285,43 @@ describe('Pacer', () => {
     }
   })
 
-  test('after a 429: Retry-After, then a lower pace and a smaller burst', async () => {
+  test('after a 429: Retry-After, then its share of each window, never half the budget again', async () => {
     const { t, pacer } = virtual(100)
     for (let i = 0; i < 30; i++) await pacer.take()
     pacer.throttled(2000)
-    expect(pacer.pace()).toBeLessThanOrEqual(50)
+    // 30 sent before the budget ran dry: its share is about that (less a margin), at most half
+    const share = pacer.pace()
+    expect(share).toBeLessThanOrEqual(30)
+    expect(share).toBeGreaterThan(20)
     const from = t.clock
     const sent: number[] = []
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 80; i++) {
       await pacer.take()
       sent.push(t.clock - from)
     }
     expect(sent[0]).toBeGreaterThanOrEqual(2000)
-    // No burst of half the budget again: the second request already waits for the pace.
-    expect(sent[1]).toBeGreaterThan(sent[0])
+    // Its share of a window goes at once (Polar's window is fixed: the one that ran dry is over
+    // once Retry-After has passed), then nothing more until that window has passed.
+    const first = sent.filter(x => x === sent[0]).length
+    expect(first).toBe(Math.floor(share))
+    expect(sent[first] - sent[0]).toBeGreaterThanOrEqual(60_000)
+    expect(busiest(sent)).toBeLessThanOrEqual(Math.ceil(pacer.pace()))
     expect(busiest(sent)).toBeLessThanOrEqual(50)
+  })
+
+  test('deep into a burst a request takes two places in flight: fewer 429s when the budget runs dry', async () => {
+    const { t, pacer } = virtual(100)
+    const weights: number[] = []
+    for (let i = 0; i < 40; i++) {
+      weights.push(pacer.weight())
+      await pacer.take()
+    }
+    // A quarter of the budget at full width, the rest of the burst at half width…
+    expect(weights.slice(0, 25).every(w => w === 1)).toBe(true)
+    expect(weights.slice(25).every(w => w === 2)).toBe(true)
+    // …and full width again once those sends have left the window.
+    t.clock += 61_001
+    expect(pacer.weight()).toBe(1)
   })
 
   test('a 429 pause holds every caller back', async () => {

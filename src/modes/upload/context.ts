@@ -2,7 +2,7 @@
  * What the upload mode's phases share: their dependencies, the prepared run they work from, and
  * how a failure carries the report. Below every phase (none imports index.ts).
  */
-import type { LiveFiles } from '../../benefits.js'
+import type { LiveFiles } from '../../live-files.js'
 import { RunFailure } from '../../errors.js'
 import type { BenefitDownloadables, FileRead } from '../../polar/types.js'
 import type { RunReport } from '../../run-report.js'

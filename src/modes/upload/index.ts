@@ -18,7 +18,7 @@ import { rethrowWithReport, type Prepared, type UploadDeps } from './context.js'
 import { prepare } from './prepare.js'
 import { publishAll, publishManifest, relabelReused } from './publish-all.js'
 import { retireEarlier } from './retire.js'
-import { lookForFlags, publishedFiles, swapIntoBenefits } from './swap.js'
+import { firstSwapRead, lookForFlags, publishedFiles, swapIntoBenefits } from './swap.js'
 
 export type { UploadDeps }
 
@@ -41,12 +41,15 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
       )
     }
     await relabelReused({ dryRun }, deps, outcomes, report)
+    // The swap's first benefit read does not depend on the flag check: both go out together
+    // (the check still decides what the swap puts in).
+    const first = dryRun ? undefined : firstSwapRead(deps, prepared)
     await lookForFlags({ dryRun, replace }, deps, prepared, outcomes)
     const own = publishedFiles(
       outcomes.filter(o => o.result.status !== 'flagged'),
       prepared.liveFiles
     )
-    await swapIntoBenefits({ dryRun, replace }, deps, prepared, own, report)
+    await swapIntoBenefits({ dryRun, replace }, deps, prepared, own, report, first)
     if (replace) await retireEarlier({ dryRun }, deps, prepared, own, report, outcomes)
     failIfFlagged(report)
     return report

@@ -2,8 +2,9 @@
  * The upload mode's swap phase: the malware-flag read, the files this run publishes, and the
  * swap of their IDs into each benefit of `benefit-ids` (until a fresh read shows it holding).
  */
-import { LiveFiles, converge, planSwap, type OwnFile } from '../../benefits.js'
+import { converge, planSwap, readForSwap, type OwnFile, type SwapRead } from '../../benefits.js'
 import { errorMessage } from '../../errors.js'
+import type { LiveFiles } from '../../live-files.js'
 import type { BenefitDownloadables, FileRead } from '../../polar/types.js'
 import { isFlagged } from '../../replace.js'
 import type { RunReport } from '../../run-report.js'
@@ -71,9 +72,10 @@ export async function swapIntoBenefits(
   deps: UploadDeps,
   { targets, liveFiles, existing }: Prepared,
   own: OwnFile[],
-  report: RunReport
+  report: RunReport,
+  first?: Promise<SwapRead>
 ): Promise<void> {
-  for (const target of targets) {
+  for (const [i, target] of targets.entries()) {
     try {
       if (dryRun) {
         const live = await liveFiles.live([...target.properties.files, ...own.map(m => m.id)])
@@ -91,7 +93,14 @@ export async function swapIntoBenefits(
         }
         continue
       }
-      const outcome = await converge(target.id, own, liveFiles, deps, target.properties.files)
+      const outcome = await converge(
+        target.id,
+        own,
+        liveFiles,
+        deps,
+        target.properties.files,
+        i === 0 ? first : undefined
+      )
       if (outcome.patched) {
         report.patchedBenefits.push({
           id: target.id,
@@ -113,6 +122,17 @@ export async function swapIntoBenefits(
       )
     }
   }
+}
+
+/** The first benefit's read for its swap, started now (one at a time: later ones would age). */
+export function firstSwapRead(
+  deps: UploadDeps,
+  { targets }: Pick<Prepared, 'targets'>
+): Promise<SwapRead> | undefined {
+  if (targets.length === 0) return undefined
+  const read = readForSwap(deps.client, targets[0].id)
+  read.catch(() => undefined) // awaited by the swap; a failed flag check must not leave it unhandled
+  return read
 }
 
 function benefitName(b: BenefitDownloadables): string {
