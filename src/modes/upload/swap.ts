@@ -66,15 +66,21 @@ export function publishedFiles(outcomes: Outcome[], liveFiles: LiveFiles): OwnFi
   })
 }
 
-/** Swap the new IDs into each benefit of `benefit-ids`, until a fresh read shows it holding. */
+/**
+ * Swap the new IDs into each benefit of `benefit-ids`, until a fresh read shows it holding.
+ * `first`: the first benefit's read, already started; `afterLastPatch`: called when the last
+ * benefit's PATCH is answered. True when no other writer was seen.
+ */
 export async function swapIntoBenefits(
   { dryRun, replace }: SwapOptions,
   deps: UploadDeps,
   { targets, liveFiles, existing }: Prepared,
   own: OwnFile[],
   report: RunReport,
-  first?: Promise<SwapRead>
-): Promise<void> {
+  first?: Promise<SwapRead>,
+  afterLastPatch?: () => void
+): Promise<boolean> {
+  let quiet = true
   for (const [i, target] of targets.entries()) {
     try {
       if (dryRun) {
@@ -93,14 +99,12 @@ export async function swapIntoBenefits(
         }
         continue
       }
-      const outcome = await converge(
-        target.id,
-        own,
-        liveFiles,
-        deps,
-        target.properties.files,
-        i === 0 ? first : undefined
-      )
+      const outcome = await converge(target.id, own, liveFiles, deps, {
+        planned: target.properties.files,
+        first: i === 0 ? first : undefined,
+        afterPatch: i === targets.length - 1 ? afterLastPatch : undefined
+      })
+      if (outcome.contended) quiet = false
       if (outcome.patched) {
         report.patchedBenefits.push({
           id: target.id,
@@ -122,6 +126,7 @@ export async function swapIntoBenefits(
       )
     }
   }
+  return quiet
 }
 
 /** The first benefit's read for its swap, started now (one at a time: later ones would age). */
