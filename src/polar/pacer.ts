@@ -26,6 +26,13 @@ const MIN_SHARE = 0.1
  * (A quarter: four jobs started together can each send this much before the window is dry.)
  */
 const NARROW_AT = 0.25
+/**
+ * Under this budget (per minute) every request takes two places: at the sandbox's 100/min, the
+ * five requests of a run that may be in flight are a twentieth of the window's budget, which is
+ * what four jobs started together lose to 429s each when their bursts meet (ten did not keep
+ * them under five each).
+ */
+const SMALL_BUDGET = 200
 /** 429s of requests already in flight when the pace dropped do not drop it again. */
 const HOLD_OFF_MS = 5000
 
@@ -94,11 +101,12 @@ export class Pacer {
 
   /**
    * Places in flight the next request takes, of the client's fixed number: two once this run
-   * has spent a quarter of the budget within the last window (see `NARROW_AT`).
+   * has spent a quarter of the budget within the last window (see `NARROW_AT`), and always
+   * under a small budget (see `SMALL_BUDGET`).
    */
   weight(): number {
-    const now = this.now()
-    return this.inWindow(now) >= this.budget * NARROW_AT ? 2 : 1
+    if (this.budget < SMALL_BUDGET) return 2
+    return this.inWindow(this.now()) >= this.budget * NARROW_AT ? 2 : 1
   }
 
   /** A 429 said to wait: hold everyone back until then (capped like every Retry-After), and slow down. */
