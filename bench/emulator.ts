@@ -1,5 +1,5 @@
 /**
- * The emulator in its own process (`node --import test/emulator/register.mjs test/emulator/cli.ts`),
+ * The emulator in its own process (`node --import emulator/register.mjs emulator/cli.ts`),
  * so its CPU cost — an MD5 and a SHA-256 of every byte received — is the same for every
  * contender and never competes with the bench process's event loop. Driven over HTTP only.
  */
@@ -38,7 +38,7 @@ export class EmulatorProcess {
   static async start(root: string, args: string[] = []): Promise<EmulatorProcess> {
     const child = spawn(
       process.execPath,
-      ['--import', './test/emulator/register.mjs', join('test', 'emulator', 'cli.ts'), ...args],
+      ['--import', './emulator/register.mjs', join('emulator', 'cli.ts'), ...args],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }
     )
     const github = args.includes('--github')

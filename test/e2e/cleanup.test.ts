@@ -1,6 +1,6 @@
 /** Cleanup mode end to end against the emulator. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startEmulator, type Emulator } from '../../emulator/polar/index.js'
 import { runAction, workspace } from './harness.js'
 
 let emu: Emulator

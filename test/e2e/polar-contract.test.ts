@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { PINNED_VERSION } from '../../src/polar/api-version.js'
-import { DEFAULT_VERSIONS, startEmulator, versionsAt, type Emulator } from '../emulator/index.js'
+import { DEFAULT_VERSIONS, startEmulator, versionsAt, type Emulator } from '../../emulator/polar/index.js'
 import { postStepEnv, runAction, workspace, type FileOutput } from './harness.js'
 
 let emu: Emulator

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startEmulator, type Emulator } from '../../emulator/polar/index.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
 import { runAction, workspace, type ActionRun } from './harness.js'
 

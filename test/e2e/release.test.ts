@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { startGitHubEmulator, type GitHubEmulator } from '../emulator/github/index.js'
+import { startEmulator, type Emulator } from '../../emulator/polar/index.js'
+import { startGitHubEmulator, type GitHubEmulator } from '../../emulator/github/index.js'
 import { runAction, workspace, type FileOutput } from './harness.js'
 
 let emu: Emulator

@@ -1,7 +1,7 @@
 /** Replace, benefit swap and unchanged-skip end to end against the emulator. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startEmulator, type Emulator } from '../../emulator/polar/index.js'
 import { runAction, workspace, type FileOutput } from './harness.js'
 
 let emu: Emulator

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startEmulator, type Emulator } from '../../emulator/polar/index.js'
 import { runAction, workspace, type ActionRun, type FileOutput } from './harness.js'
 
 let emu: Emulator

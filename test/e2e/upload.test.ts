@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startEmulator, type Emulator } from '../../emulator/polar/index.js'
 import { startConnectProxy } from '../support/connect-proxy.js'
 import { runAction, workspace, type FileOutput } from './harness.js'
 import { PINNED_VERSION } from '../../src/polar/api-version.js'

@@ -1,7 +1,9 @@
 /** `/_emulator/…` control routes on the API port: no auth, never logged, never faulted. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { faultFromJson, pathFromJson } from './faults.js'
-import { readBody, writeReply, type Reply } from './http-util.js'
+import { pathFromJson } from '../common/faults.js'
+import { faultFromJson } from './faults.js'
+import { controlHandler } from '../common/control.js'
+import type { Reply } from '../common/http-util.js'
 import type { MalwareRule } from './malware.js'
 import type { Emulator, Hold, S3NetworkSettings, SeedBenefit, SeedFile } from './types.js'
 import { versionsAt, type VersionSettings } from './versions.js'
@@ -116,22 +118,5 @@ async function route(
 export function createControl(
   emu: Controls
 ): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
-  return (req, res, path) => {
-    if (!path.startsWith('/_emulator/')) return false
-    const body = async (): Promise<unknown> => {
-      const raw = await readBody(req)
-      return raw.length ? (JSON.parse(raw.toString('utf8')) as unknown) : undefined
-    }
-    route(emu, req.method ?? 'GET', path, body)
-      .catch((err: unknown): Reply => ({
-        status: 400,
-        json: { error: err instanceof Error ? err.message : String(err) }
-      }))
-      .then(reply => {
-        req.resume() // routes that ignore the body must still consume it
-        writeReply(res, reply)
-      })
-      .catch(() => res.destroy())
-    return true
-  }
+  return controlHandler((method, path, body) => route(emu, method, path, body))
 }

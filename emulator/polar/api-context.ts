@@ -1,7 +1,7 @@
 /** What an API route handler receives and the Polar error replies it can give. */
 import type { Malware } from './malware.js'
 import type { Faults } from './faults.js'
-import type { Reply } from './http-util.js'
+import type { Reply } from '../common/http-util.js'
 import type { OpenApi, ValidationIssue } from './openapi.js'
 import type { State, TokenInfo } from './state.js'
 import type { EmulatorConfig } from './types.js'

@@ -2,13 +2,12 @@
  * Local Polar Files API + S3 part endpoint for tests, the bench and the demo.
  * `startEmulator()` starts both servers on loopback; see README.md and INTERFACE.md.
  */
-import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
+import { closeServer, listen, urlHost } from '../common/server.js'
 import { createApiServer } from './server-api.js'
 import { createControl } from './control.js'
 import { Faults } from './faults.js'
 import { Holds } from './holds.js'
-import { RequestLog } from './http-util.js'
+import { RequestLog } from './log.js'
 import { Network } from './network.js'
 import { OpenApi } from './openapi.js'
 import { RateLimiter } from './ratelimit.js'
@@ -34,27 +33,6 @@ export { presignPart, BUCKET } from './sigv4.js'
 export { POLAR_VERSION, MAX_BODY_BYTES } from './server-api.js'
 export { DEFAULT_VERSIONS, versionsAt, type VersionSettings } from './versions.js'
 export type { MalwareRule } from './malware.js'
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve((server.address() as AddressInfo).port)
-    })
-  })
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise(resolve => {
-    server.close(() => resolve())
-    server.closeAllConnections() // keep-alive sockets would otherwise hold jest open
-  })
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host
-}
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1'

@@ -8,14 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { validationError, type ApiContext, type ApiDeps, type Handler } from './api-context.js'
 import { getBenefit, listBenefitFiles, listBenefits, patchBenefit } from './api-benefits.js'
 import { completeFile, createFile, deleteFile, listFiles, patchFile } from './api-files.js'
-import {
-  readBody,
-  resetConnection,
-  sleep,
-  writeReply,
-  type Reply,
-  type RequestLog
-} from './http-util.js'
+import { readBody, resetConnection, sleep, writeReply, type Reply } from '../common/http-util.js'
+import type { RequestLog } from './log.js'
 import { alterField } from './faults.js'
 import type { Holds } from './holds.js'
 import type { ValidationIssue } from './openapi.js'

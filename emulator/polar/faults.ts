@@ -1,37 +1,11 @@
 /** Queued fault injection: each fault applies to the next `times` requests it matches. */
+import { FaultQueue, pathFromJson } from '../common/faults.js'
 import type { Fault } from './types.js'
 
-interface QueuedFault {
-  fault: Fault
-  remaining: number
-}
-
-/** `path`: exact string, a prefix when it ends in '*', or a RegExp. */
-export function pathMatches(pattern: string | RegExp | undefined, path: string): boolean {
-  if (pattern === undefined) return true
-  if (pattern instanceof RegExp) {
-    pattern.lastIndex = 0 // a /g RegExp would otherwise alternate between true and false
-    return pattern.test(path)
-  }
-  return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern
-}
-
-export class Faults {
-  private queue: QueuedFault[] = []
-
-  add(fault: Fault): void {
-    const times = fault.times ?? 1
-    if (!Number.isInteger(times) || times < 1)
-      throw new Error('fault.times must be a positive integer')
+export class Faults extends FaultQueue<Fault> {
+  override add(fault: Fault): void {
     // A field fault alters an answer: it can only act after the request was handled.
-    this.queue.push({
-      fault: fault.kind === 'field' ? { ...fault, phase: 'after' } : fault,
-      remaining: times
-    })
-  }
-
-  clear(): void {
-    this.queue = []
+    super.add(fault.kind === 'field' ? { ...fault, phase: 'after' } : fault)
   }
 
   /** Take the first queued fault matching this request and phase (FIFO), consuming one use. */
@@ -41,29 +15,8 @@ export class Faults {
     path: string,
     phase: 'before' | 'after'
   ): Fault | undefined {
-    const i = this.queue.findIndex(
-      q =>
-        q.fault.target === target &&
-        (q.fault.phase ?? 'before') === phase &&
-        (q.fault.method === undefined || q.fault.method.toUpperCase() === method) &&
-        pathMatches(q.fault.path, path)
-    )
-    if (i < 0) return undefined
-    const q = this.queue[i]
-    q.remaining -= 1
-    if (q.remaining === 0) this.queue.splice(i, 1)
-    return q.fault
+    return this.next(target, method, path, f => (f.phase ?? 'before') === phase)
   }
-}
-
-/** A path matcher from JSON: a string, or a RegExp sent as `{"regex": "..."}`. */
-export function pathFromJson(path: unknown): string | RegExp | undefined {
-  if (path === undefined || path === null) return undefined
-  if (typeof path === 'string') return path
-  if (typeof path === 'object' && typeof (path as { regex?: unknown }).regex === 'string') {
-    return new RegExp((path as { regex: string }).regex)
-  }
-  throw new Error('path must be a string or {"regex": "..."}')
 }
 
 /** Parse a fault from JSON (control route): RegExp paths arrive as `{"regex": "..."}`. */

@@ -1,6 +1,5 @@
-/** Small HTTP helpers shared by the API and S3 servers, and the request log. */
+/** Small HTTP helpers shared by the Polar and GitHub emulators' servers. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RequestLogEntry } from './types.js'
 
 export function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise(resolve => setTimeout(resolve, ms)) : Promise.resolve()
@@ -81,47 +80,4 @@ export function writeReply(res: ServerResponse, reply: Reply): void {
   headers['content-length'] = String(body.length)
   res.writeHead(reply.status, headers)
   res.end(body)
-}
-
-/** Arrival-ordered log of every request (control routes excluded). */
-export class RequestLog {
-  private entries: RequestLogEntry[] = []
-
-  /** Start an entry on arrival; it is completed when the response finishes or the socket dies. */
-  begin(
-    target: 'api' | 's3',
-    req: IncomingMessage,
-    res: ServerResponse,
-    path: string,
-    query: string
-  ): RequestLogEntry {
-    const length = req.headers['content-length']
-    const entry: RequestLogEntry = {
-      target,
-      method: req.method ?? 'GET',
-      path,
-      query,
-      status: 0,
-      authorization: req.headers.authorization !== undefined,
-      userAgent: header(req, 'user-agent'),
-      contentLength: length === undefined ? undefined : Number(length),
-      startedAt: Date.now(),
-      endedAt: 0
-    }
-    if (target === 'api') entry.polarVersion = header(req, 'polar-version')
-    this.entries.push(entry)
-    res.on('close', () => {
-      entry.status = res.writableFinished ? res.statusCode : 0
-      entry.endedAt = Date.now()
-    })
-    return entry
-  }
-
-  all(): RequestLogEntry[] {
-    return this.entries.map(e => ({ ...e }))
-  }
-
-  clear(): void {
-    this.entries = []
-  }
 }

@@ -1,6 +1,6 @@
 /**
  * Run the emulator from the shell until SIGINT/SIGTERM:
- *   npx tsx test/emulator/cli.ts [--api-port N] [--s3-port N] [--rate-limit N] [--latency MS]
+ *   npx tsx emulator/cli.ts [--api-port N] [--s3-port N] [--rate-limit N] [--latency MS]
  *                                [--jitter MS] [--url-expiry S] [--seed-benefit]
  *                                [--s3-bandwidth RATE] [--s3-total-bandwidth RATE] [--s3-rtt MS]
  *                                [--s3-trust-checksums] [--github [--github-repo o/n]]
@@ -15,8 +15,8 @@
  * (the GitHub emulator of ./github/, with one private repository, default acme/app).
  */
 import { parseArgs } from 'node:util'
-import { startEmulator } from './index.js'
-import { checkVersions, versionsAt, type VersionSettings } from './versions.js'
+import { startEmulator } from './polar/index.js'
+import { checkVersions, versionsAt, type VersionSettings } from './polar/versions.js'
 
 function int(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { header } from '../http-util.js'
+import { header } from '../common/http-util.js'
 import type { GitHubFaults } from './faults.js'
 import type { GitHubLog } from './log.js'
 import { send, textOut, type Outgoing } from './send.js'

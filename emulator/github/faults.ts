@@ -1,5 +1,5 @@
 /** Queued GitHub faults: each applies to the next `times` requests it matches (FIFO). */
-import { pathMatches } from '../faults.js'
+import { FaultQueue, pathFromJson } from '../common/faults.js'
 import type { GitHubFault } from './types.js'
 
 const KINDS = ['secondary-rate-limit', 'primary-rate-limit', 'status', 'reset']
@@ -17,30 +17,14 @@ function check(f: GitHubFault): void {
     throw new Error('fault.times must be a positive integer')
 }
 
-export class GitHubFaults {
-  private queue: { fault: GitHubFault; remaining: number }[] = []
-
-  add(fault: GitHubFault): void {
+export class GitHubFaults extends FaultQueue<GitHubFault> {
+  override add(fault: GitHubFault): void {
     check(fault)
-    this.queue.push({ fault, remaining: fault.times ?? 1 })
-  }
-
-  clear(): void {
-    this.queue = []
+    super.add(fault)
   }
 
   take(target: 'api' | 'storage', method: string, path: string): GitHubFault | undefined {
-    const i = this.queue.findIndex(
-      q =>
-        q.fault.target === target &&
-        (q.fault.method === undefined || q.fault.method.toUpperCase() === method) &&
-        pathMatches(q.fault.path, path)
-    )
-    if (i < 0) return undefined
-    const q = this.queue[i]
-    q.remaining -= 1
-    if (q.remaining === 0) this.queue.splice(i, 1)
-    return q.fault
+    return this.next(target, method, path)
   }
 }
 
@@ -48,18 +32,7 @@ export class GitHubFaults {
 export function faultFromJson(value: unknown): GitHubFault {
   if (!value || typeof value !== 'object') throw new Error('fault must be an object')
   const v = value as Record<string, unknown>
-  const path = v.path as unknown
-  let parsed: string | RegExp | undefined
-  if (typeof path === 'string') parsed = path
-  else if (
-    path &&
-    typeof path === 'object' &&
-    typeof (path as { regex?: unknown }).regex === 'string'
-  )
-    parsed = new RegExp((path as { regex: string }).regex)
-  else if (path !== undefined && path !== null)
-    throw new Error('fault.path must be a string or {"regex": "..."}')
-  const fault = { ...v, path: parsed } as GitHubFault
+  const fault = { ...v, path: pathFromJson(v.path, 'fault.path') } as GitHubFault
   check(fault)
   return fault
 }

@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
-import { sleep } from '../http-util.js'
+import { sleep } from '../common/http-util.js'
 import type { GitHubLogEntry } from './types.js'
 
 export type Body = { buffer: Buffer } | { path: string; size: number }

@@ -203,7 +203,7 @@ export async function startCli(
   const root = fileURLToPath(new URL('../../', import.meta.url))
   const child = spawn(
     process.execPath,
-    ['--import', './test/emulator/register.mjs', 'test/emulator/cli.ts', ...args],
+    ['--import', './emulator/register.mjs', 'emulator/cli.ts', ...args],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }
   )
   let out = ''

@@ -3,8 +3,8 @@
  * prefix, downloads through a 302 to a storage server on another hostname. See README.md (the
  * behaviour it follows, section by section).
  */
-import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
+import { closeServer, listen, urlHost } from '../common/server.js'
 import { createControl } from './control.js'
 import { GitHubFaults } from './faults.js'
 import { GitHubLog } from './log.js'
@@ -26,28 +26,6 @@ export type {
   GitHubLogEntry
 } from './types.js'
 export { HTML_ERROR_PAGE } from './server-storage.js'
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve((server.address() as AddressInfo).port)
-    })
-  })
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise(resolve => {
-    if (!server.listening) return resolve()
-    server.close(() => resolve())
-    server.closeAllConnections() // keep-alive sockets would otherwise hold jest open
-  })
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host
-}
 
 function positiveInt(name: string, value: number, max = Infinity): number {
   if (!Number.isInteger(value) || value < 1 || value > max)

@@ -3,7 +3,7 @@
  * certain instead of by lucky timing: e.g. three jobs' benefit PATCHes, each built from the same
  * read, held until all three are in, then applied one after another (the last writer wins).
  */
-import { pathMatches } from './faults.js'
+import { pathMatches } from '../common/faults.js'
 import type { Hold } from './types.js'
 
 interface Gate {

@@ -1,6 +1,6 @@
 /** Arrival-ordered request log. Never keeps an Authorization value or a storage query string. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { header } from '../http-util.js'
+import { header } from '../common/http-util.js'
 import type { GitHubLogEntry } from './types.js'
 
 export class GitHubLog {
