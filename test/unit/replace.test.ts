@@ -1,6 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
 import { decideCleanup, nameSelector } from '../../src/cleanup.js'
-import type { FileRead } from '../../src/polar/types.js'
 import {
   compareVersions,
   earlierVersions,
@@ -12,26 +11,9 @@ import {
   relabel,
   type Published
 } from '../../src/replace.js'
+import { fileReads } from '../support/fixtures.js'
 
-let n = 0
-function file(name: string, createdAt: string, extra: Partial<FileRead> = {}): FileRead {
-  n++
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    organization_id: 'org',
-    name,
-    path: `org/x/${name}`,
-    mime_type: 'application/zip',
-    size: 1,
-    checksum_sha256_base64: null,
-    checksum_sha256_hex: null,
-    version: null,
-    service: 'downloadable',
-    is_uploaded: true,
-    created_at: createdAt,
-    ...extra
-  }
-}
+const file = fileReads(n => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`)
 
 describe('earlierVersions', () => {
   const old1 = file('app.zip', '2026-01-01T00:00:00Z')
