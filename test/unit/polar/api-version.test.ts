@@ -1,15 +1,15 @@
 import { describe, expect, test } from '@jest/globals'
-import { decideCleanup } from '../../src/cleanup.js'
-import { parseInputs } from '../../src/inputs.js'
+import { decideCleanup } from '../../../src/cleanup.js'
+import { parseInputs } from '../../../src/inputs.js'
 import {
   addMonths,
   deprecationWarning,
   PIN_CHECKED_ON,
   PINNED_VERSION
-} from '../../src/polar/api-version.js'
-import type { FileRead } from '../../src/polar/types.js'
-import { findUnchanged } from '../../src/replace.js'
-import { parseUnfinished, SavedSet } from '../../src/post-state.js'
+} from '../../../src/polar/api-version.js'
+import type { FileRead } from '../../../src/polar/types.js'
+import { findUnchanged } from '../../../src/replace.js'
+import { parseUnfinished, SavedSet } from '../../../src/post-state.js'
 
 const at = (iso: string) => new Date(iso)
 

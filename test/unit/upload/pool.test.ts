@@ -13,7 +13,7 @@ import {
   createPartPool,
   FixedPool,
   type PartToken
-} from '../../src/upload/pool.js'
+} from '../../../src/upload/pool.js'
 
 const MB = 1000 // bytes per ms, per MB/s
 const PART = 16 * 1024 * 1024

@@ -15,12 +15,12 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import type { Dispatcher } from 'undici'
-import { PolarApiError } from '../../src/errors.js'
-import { parseInputs } from '../../src/inputs.js'
-import type { Logger } from '../../src/log.js'
-import type { PolarClient } from '../../src/polar/client.js'
-import { runUpload, type UploadDeps } from '../../src/upload-mode.js'
-import { tempDir } from '../support/temp.js'
+import { PolarApiError } from '../../../src/errors.js'
+import { parseInputs } from '../../../src/inputs.js'
+import type { Logger } from '../../../src/log.js'
+import type { PolarClient } from '../../../src/polar/client.js'
+import { runUpload, type UploadDeps } from '../../../src/upload-mode.js'
+import { tempDir } from '../../support/temp.js'
 
 const MIB = 1024 * 1024
 
