@@ -97,6 +97,34 @@ export class EmulatorProcess {
     return this.control('DELETE', 'log')
   }
 
+  /** The release a run replaces: `names` as hour-old files of `size` bytes, one benefit listing them. */
+  async seedRelease(names: string[], size: number): Promise<{ old: string[]; benefitId: string }> {
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString()
+    const old: string[] = []
+    for (const name of names) {
+      const f = await this.control<{ id: string }>('POST', 'seed/file', {
+        name,
+        size,
+        createdAt: hourAgo
+      })
+      old.push(f.id)
+    }
+    const benefit = await this.control<{ id: string }>('POST', 'seed/benefit', { files: old })
+    return { old, benefitId: benefit.id }
+  }
+
+  /** The inputs of a run that uploads `*.bin` into `benefitId` within `ratePerMinute`. */
+  benefitInputs(benefitId: string, ratePerMinute: number): Record<string, string> {
+    return {
+      token: this.token,
+      'api-url': this.apiUrl,
+      files: '*.bin',
+      'if-unchanged': 'upload',
+      'benefit-ids': benefitId,
+      'rate-limit': String(ratePerMinute)
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     const exited = new Promise(resolve => this.child.once('exit', resolve))

@@ -1,6 +1,5 @@
 /** `/_emulator/…` control routes on the API port: no auth, never logged, never faulted. */
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { controlHandler } from '../common/control.js'
+import { controlHandler, type ControlHandler } from '../common/control.js'
 import type { Reply } from '../common/http-util.js'
 import { faultFromJson } from './faults.js'
 import type { AddAsset, GitHubEmulator } from './types.js'
@@ -21,7 +20,7 @@ async function route(
   method: string,
   path: string,
   body: () => Promise<unknown>
-): Promise<Reply> {
+): Promise<Reply | undefined> {
   const state = /^\/_emulator\/assets\/(\d+)\/state$/.exec(path)
   if (state && method === 'POST') {
     emu.setAssetState(Number(state[1]), ((await body()) as { state: never })?.state)
@@ -42,25 +41,12 @@ async function route(
       return { status: 201, json: await emu.addAsset(assetFromJson((await body()) as AssetBody)) }
     case 'POST /_emulator/tokens':
       return { status: 201, json: { token: emu.createToken((await body()) ?? {}) } }
-    case 'GET /_emulator/log':
-      return { status: 200, json: emu.log() }
-    case 'DELETE /_emulator/log':
-      emu.clearLog()
-      return { status: 204 }
-    case 'POST /_emulator/faults':
-      emu.injectFault(faultFromJson(await body()))
-      return { status: 204 }
-    case 'DELETE /_emulator/faults':
-      emu.clearFaults()
-      return { status: 204 }
     default:
-      return { status: 404, json: { error: 'unknown emulator control route', path } }
+      return undefined
   }
 }
 
 /** Returns false when `path` is not a control route (the API handles it). */
-export function createControl(
-  emu: Controls
-): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
-  return controlHandler((method, path, body) => route(emu, method, path, body))
+export function createControl(emu: Controls): ControlHandler {
+  return controlHandler(emu, faultFromJson, (method, path, body) => route(emu, method, path, body))
 }

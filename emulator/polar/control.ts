@@ -1,8 +1,7 @@
 /** `/_emulator/…` control routes on the API port: no auth, never logged, never faulted. */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pathFromJson } from '../common/faults.js'
 import { faultFromJson } from './faults.js'
-import { controlHandler } from '../common/control.js'
+import { controlHandler, type ControlHandler } from '../common/control.js'
 import type { Reply } from '../common/http-util.js'
 import type { MalwareRule } from './malware.js'
 import type { Emulator, Hold, S3NetworkSettings, SeedBenefit, SeedFile } from './types.js'
@@ -45,23 +44,12 @@ async function route(
   method: string,
   path: string,
   body: () => Promise<unknown>
-): Promise<Reply> {
+): Promise<Reply | undefined> {
   switch (`${method} ${path}`) {
-    case 'GET /_emulator/log':
-      return { status: 200, json: emu.log() }
-    case 'DELETE /_emulator/log':
-      emu.clearLog()
-      return { status: 204 }
     case 'GET /_emulator/files':
       return { status: 200, json: emu.files() }
     case 'GET /_emulator/benefits':
       return { status: 200, json: emu.benefits() }
-    case 'POST /_emulator/faults':
-      emu.injectFault(faultFromJson(await body()))
-      return { status: 204 }
-    case 'DELETE /_emulator/faults':
-      emu.clearFaults()
-      return { status: 204 }
     case 'POST /_emulator/config': {
       const c = ((await body()) ?? {}) as ConfigBody
       if (c.rateLimitPerMinute !== undefined) emu.setRateLimit(c.rateLimitPerMinute)
@@ -109,14 +97,12 @@ async function route(
     default: {
       const flag = /^\/_emulator\/files\/([^/]+)\/flag$/.exec(path)
       if (method === 'POST' && flag) return { status: 200, json: emu.flagFile(flag[1]) }
-      return { status: 404, json: { error: 'unknown emulator control route', path } }
+      return undefined
     }
   }
 }
 
 /** Returns false when `path` is not a control route (the API handles it). */
-export function createControl(
-  emu: Controls
-): (req: IncomingMessage, res: ServerResponse, path: string) => boolean {
-  return controlHandler((method, path, body) => route(emu, method, path, body))
+export function createControl(emu: Controls): ControlHandler {
+  return controlHandler(emu, faultFromJson, (method, path, body) => route(emu, method, path, body))
 }
