@@ -1,5 +1,5 @@
 /**
- * The emulator in its own process (`node --import test/emulator/register.mjs test/emulator/cli.ts`),
+ * The emulator in its own process (`node --import emulator/register.mjs emulator/cli.ts`),
  * so its CPU cost — an MD5 and a SHA-256 of every byte received — is the same for every
  * contender and never competes with the bench process's event loop. Driven over HTTP only.
  */
@@ -38,7 +38,7 @@ export class EmulatorProcess {
   static async start(root: string, args: string[] = []): Promise<EmulatorProcess> {
     const child = spawn(
       process.execPath,
-      ['--import', './test/emulator/register.mjs', join('test', 'emulator', 'cli.ts'), ...args],
+      ['--import', './emulator/register.mjs', join('emulator', 'cli.ts'), ...args],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] }
     )
     const github = args.includes('--github')
@@ -95,6 +95,34 @@ export class EmulatorProcess {
 
   clearLog(): Promise<unknown> {
     return this.control('DELETE', 'log')
+  }
+
+  /** The release a run replaces: `names` as hour-old files of `size` bytes, one benefit listing them. */
+  async seedRelease(names: string[], size: number): Promise<{ old: string[]; benefitId: string }> {
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString()
+    const old: string[] = []
+    for (const name of names) {
+      const f = await this.control<{ id: string }>('POST', 'seed/file', {
+        name,
+        size,
+        createdAt: hourAgo
+      })
+      old.push(f.id)
+    }
+    const benefit = await this.control<{ id: string }>('POST', 'seed/benefit', { files: old })
+    return { old, benefitId: benefit.id }
+  }
+
+  /** The inputs of a run that uploads `*.bin` into `benefitId` within `ratePerMinute`. */
+  benefitInputs(benefitId: string, ratePerMinute: number): Record<string, string> {
+    return {
+      token: this.token,
+      'api-url': this.apiUrl,
+      files: '*.bin',
+      'if-unchanged': 'upload',
+      'benefit-ids': benefitId,
+      'rate-limit': String(ratePerMinute)
+    }
   }
 
   async stop(): Promise<void> {

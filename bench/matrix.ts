@@ -31,9 +31,6 @@ export interface MatrixRun {
   windows: string[]
 }
 
-interface SeededFile {
-  id: string
-}
 interface Benefit {
   id: string
   files: string[]
@@ -65,19 +62,7 @@ export async function matrixRun(
       { length: filesPerRun },
       (_, i) => `matrix${round}-${leg}-${String(i).padStart(2, '0')}.bin`
     )
-  const hourAgo = new Date(Date.now() - 3600_000).toISOString()
-  const old: string[] = []
-  for (const leg of legs) {
-    for (const name of names(leg)) {
-      const f = await emu.control<SeededFile>('POST', 'seed/file', {
-        name,
-        size: ctx.cfg.smallSize,
-        createdAt: hourAgo
-      })
-      old.push(f.id)
-    }
-  }
-  const benefit = await emu.control<Benefit>('POST', 'seed/benefit', { files: old })
+  const { old, benefitId } = await emu.seedRelease(legs.flatMap(names), ctx.cfg.smallSize)
   const dirs = legs.map(leg => join(ctx.tmp, `ws-matrix${round}-${leg}`))
   for (const [i, leg] of legs.entries()) {
     mkdirSync(dirs[i], { recursive: true })
@@ -85,21 +70,14 @@ export async function matrixRun(
   }
   await emu.clearLog()
 
-  const inputs = {
-    token: emu.token,
-    'api-url': emu.apiUrl,
-    files: '*.bin',
-    'if-unchanged': 'upload',
-    'benefit-ids': benefit.id,
-    'rate-limit': String(ctx.cfg.matrixRatePerMinute)
-  }
+  const inputs = emu.benefitInputs(benefitId, ctx.cfg.matrixRatePerMinute)
   const started = performance.now()
   const startedAt = Date.now()
   const done = await Promise.all(dirs.map(dir => runAction(ctx.bundle, inputs, dir, ctx.tmp)))
   const ms = performance.now() - started
 
   const log = (await emu.control<LogEntry[]>('GET', 'log')).filter(e => e.target === 'api')
-  const after = (await emu.control<Benefit[]>('GET', 'benefits')).find(b => b.id === benefit.id)!
+  const after = (await emu.control<Benefit[]>('GET', 'benefits')).find(b => b.id === benefitId)!
   const files = await emu.control<StoredFile[]>('GET', 'files')
   const wanted = new Set(legs.flatMap(names))
   const fresh = files.filter(

@@ -1,6 +1,6 @@
 /**
  * The network rows: the bundled action against emulators started with the S3 network model
- * (test/emulator/network.ts), so what is measured is the action on a path like a real one —
+ * (emulator/polar/network.ts), so what is measured is the action on a path like a real one —
  * each connection capped, a round trip per request — instead of loopback, where the emulator's
  * own hashing is the floor. Every emulator here trusts the signed checksums (no MD5 + SHA-256
  * of every byte on its core), except the loopback pair that compares `auto` with `8` on

@@ -27,10 +27,6 @@ export interface RttRun {
   exitMs: number
 }
 
-interface SeededFile {
-  id: string
-}
-
 /**
  * `runs` releases of `count` files on `emu`. Before each, every file gets an earlier version
  * listed in one benefit (a fresh one per run), so each run creates, completes, swaps and
@@ -53,29 +49,12 @@ export async function rttRuns(
   const out: RttRun[] = []
   try {
     for (let r = 0; r < runs; r++) {
-      const hourAgo = new Date(Date.now() - 3600_000).toISOString()
-      const old: string[] = []
-      for (const name of names) {
-        await writeRandomFile(join(dir, name), 8 * 1024)
-        const f = await emu.control<SeededFile>('POST', 'seed/file', {
-          name,
-          size: 8 * 1024,
-          createdAt: hourAgo
-        })
-        old.push(f.id)
-      }
-      const benefit = await emu.control<{ id: string }>('POST', 'seed/benefit', { files: old })
+      for (const name of names) await writeRandomFile(join(dir, name), 8 * 1024)
+      const { benefitId } = await emu.seedRelease(names, 8 * 1024)
       // The budget is the organization's: let the bucket refill between runs, as between releases.
       await emu.control('POST', 'config', { rateLimitPerMinute: ratePerMinute })
       await emu.clearLog()
-      const inputs = {
-        token: emu.token,
-        'api-url': emu.apiUrl,
-        files: '*.bin',
-        'if-unchanged': 'upload',
-        'benefit-ids': benefit.id,
-        'rate-limit': String(ratePerMinute)
-      }
+      const inputs = emu.benefitInputs(benefitId, ratePerMinute)
       const spawnedAt = Date.now()
       const { ms } = await runAction(ctx.bundle, inputs, dir, ctx.tmp)
       const log = await emu.log()

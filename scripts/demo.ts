@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { Emulator } from '../test/emulator/index.js'
+import type { Emulator } from '../emulator/polar/index.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // DEMO_BUNDLE: run another build (e.g. a fresh one in a temp dir) instead of the committed one.
@@ -32,8 +32,8 @@ async function main(): Promise<number> {
     console.error(`${BUNDLE} is missing. Build it first: npm run bundle`)
     return 1
   }
-  const { startEmulator } = await import('../test/emulator/index.js').catch((error: unknown) => {
-    throw new Error(`Could not load the emulator (test/emulator/index.ts): ${String(error)}`)
+  const { startEmulator } = await import('../emulator/polar/index.js').catch((error: unknown) => {
+    throw new Error(`Could not load the emulator (emulator/polar/index.ts): ${String(error)}`)
   })
   emulator = await startEmulator()
   const emu = emulator

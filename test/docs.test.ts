@@ -272,8 +272,8 @@ describe('README troubleshooting rows quote real messages', () => {
 describe('no pointer outside the repository', () => {
   // A clone has no shared folder beside it: a comment or a README pointing there sends readers
   // nowhere. The emulator's check of its vendored OpenAPI copy against it (when present) may.
-  const allowed = ['test/emulator/openapi.ts', 'test/emulator/controls.test.ts']
-  const files = ['src', 'scripts', 'test', 'bench', 'examples', '.github']
+  const allowed = ['emulator/polar/openapi.ts', 'emulator/polar/controls.test.ts']
+  const files = ['src', 'scripts', 'test', 'emulator', 'bench', 'examples', '.github']
     .flatMap(dir =>
       readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map(f => `${dir}/${f}`)
     )

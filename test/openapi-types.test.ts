@@ -11,7 +11,7 @@ import { PINNED_VERSION } from '../src/polar/api-version.js'
 import { tempDir } from './support/temp.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const SPEC = 'test/emulator/polar-openapi-files.json'
+const SPEC = 'emulator/polar/polar-openapi-files.json'
 
 describe('payload types from the OpenAPI document', () => {
   test('src/polar/openapi.d.ts is what openapi-typescript generates from the vendored spec', () => {
@@ -36,7 +36,7 @@ describe('payload types from the OpenAPI document', () => {
 
   test('the pin is among the versions the vendored spec was checked against', () => {
     const record = JSON.parse(
-      readFileSync(join(ROOT, 'test/emulator/polar-openapi-files.versions.json'), 'utf8')
+      readFileSync(join(ROOT, 'emulator/polar/polar-openapi-files.versions.json'), 'utf8')
     ) as { cut_from: string; identical_in: string[] }
     expect([record.cut_from, ...record.identical_in]).toContain(PINNED_VERSION)
   })

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startEmulator, type Emulator } from './emulator/index.js'
+import { startEmulator, type Emulator } from '../emulator/polar/index.js'
 import { tempDir } from './support/temp.js'
 
 const made: string[] = []

@@ -1,8 +1,7 @@
 /**
  * The payload types this action uses, taken from Polar's OpenAPI document: `openapi.d.ts` is
- * generated from the vendored subset, test/emulator/polar-openapi-files.json (`npm run
- * openapi-types`; the versions it covers are recorded in
- * test/emulator/polar-openapi-files.versions.json). A new Polar spec dropped in
+ * generated from the vendored subset (`npm run openapi-types`; the versions it covers are
+ * recorded in emulator/polar/polar-openapi-files.versions.json). A new Polar spec dropped in
  * shows every change the action would feel as a type error here or where these are used.
  */
 import type { components } from './openapi.js'

@@ -1,19 +1,8 @@
 /** Cleanup mode end to end against the emulator. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { runAction, workspace } from './harness.js'
+import { describe, expect, test } from '@jest/globals'
+import { runAction, useEmulator, workspace } from './harness.js'
 
-let emu: Emulator
-beforeAll(async () => {
-  emu = await startEmulator()
-})
-afterAll(async () => {
-  await emu.close()
-})
-beforeEach(() => {
-  emu.clearFaults()
-  emu.clearLog()
-})
+const emu = useEmulator()
 
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString()
 const alive = (id: string) => !emu.files().find(f => f.id === id)!.deletedAt

@@ -1,11 +1,19 @@
 /**
  * Runs the real bundled action (dist/index.js) as GitHub would: inputs as INPUT_* variables,
- * outputs and the job summary through GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files.
+ * outputs and the job summary through GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files; and gives each
+ * test file its emulators (`useEmulator`, `useGitHubEmulator`).
  */
+import { afterAll, beforeAll, beforeEach } from '@jest/globals'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  startGitHubEmulator,
+  type GitHubEmulator,
+  type GitHubEmulatorOptions
+} from '../../emulator/github/index.js'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/polar/index.js'
 import { tempDir } from '../support/temp.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -164,3 +172,57 @@ export function parseOutputs(text: string): Record<string, string> {
 
 /** One entry of the `files` output: the action's own type. */
 export type { FileResult as FileOutput } from '../../src/run-report.js'
+
+interface Resettable {
+  clearFaults(): void
+  clearLog(): void
+  close(): Promise<void>
+}
+
+/**
+ * One server for the whole test file: started before its tests, closed after them, its faults
+ * and log cleared before each test, then `reset` (the file's own settings). The handle reads
+ * through to the running server, so a test uses it as it would the server itself.
+ */
+function useServer<T extends Resettable>(start: () => Promise<T>, reset?: (server: T) => void): T {
+  let running: T | undefined
+  const current = (): T => {
+    if (!running) throw new Error('the emulator is used outside the tests (it is not started)')
+    return running
+  }
+  beforeAll(async () => {
+    running = await start()
+  })
+  afterAll(async () => {
+    await running?.close()
+  })
+  beforeEach(() => {
+    const server = current()
+    server.clearFaults()
+    server.clearLog()
+    reset?.(server)
+  })
+  return new Proxy({} as T, {
+    get: (_, key) => {
+      const server = current()
+      const value = (server as Record<PropertyKey, unknown>)[key]
+      return typeof value === 'function' ? value.bind(server) : value
+    }
+  })
+}
+
+/** The Polar emulator for this test file (see useServer). */
+export function useEmulator(
+  options: EmulatorOptions = {},
+  reset?: (emu: Emulator) => void
+): Emulator {
+  return useServer(() => startEmulator(options), reset)
+}
+
+/** The GitHub emulator for this test file (see useServer). */
+export function useGitHubEmulator(
+  options: GitHubEmulatorOptions = {},
+  reset?: (gh: GitHubEmulator) => void
+): GitHubEmulator {
+  return useServer(() => startGitHubEmulator(options), reset)
+}

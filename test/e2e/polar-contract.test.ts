@@ -3,25 +3,16 @@
  * January and April 2027), malware flags, request guards, and the post step that deletes what
  * a killed main step left unfinished.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { PINNED_VERSION } from '../../src/polar/api-version.js'
-import { DEFAULT_VERSIONS, startEmulator, versionsAt, type Emulator } from '../emulator/index.js'
-import { postStepEnv, runAction, workspace, type FileOutput } from './harness.js'
+import { DEFAULT_VERSIONS, versionsAt } from '../../emulator/polar/index.js'
+import { postStepEnv, runAction, useEmulator, workspace, type FileOutput } from './harness.js'
 
-let emu: Emulator
-beforeAll(async () => {
-  emu = await startEmulator()
-})
-afterAll(async () => {
-  await emu.close()
-})
-beforeEach(() => {
-  emu.clearFaults()
-  emu.clearLog()
-  emu.clearMalwareRules()
-  emu.setVersions(DEFAULT_VERSIONS)
-  emu.setS3Network({ s3ConnectionBytesPerSec: null, s3TotalBytesPerSec: null })
+const emu = useEmulator({}, e => {
+  e.clearMalwareRules()
+  e.setVersions(DEFAULT_VERSIONS)
+  e.setS3Network({ s3ConnectionBytesPerSec: null, s3TotalBytesPerSec: null })
 })
 
 const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')

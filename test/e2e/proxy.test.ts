@@ -6,9 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js'
-import { runAction, workspace, type ActionRun } from './harness.js'
+import { runAction, useEmulator, workspace, type ActionRun } from './harness.js'
 
 const MIB = 1024 * 1024
 const USER = 'ci-bot'
@@ -17,16 +16,15 @@ const USER = 'ci-bot'
 const PASSWORD = 'pr0xy/S3cret@pass'
 const ENCODED = encodeURIComponent(PASSWORD)
 
-let emu: Emulator
+// Part URLs name a host only the proxy can reach: every part upload crosses it.
+const emu = useEmulator({ s3PublicHost: 's3.proxied.test' })
 let proxy: ConnectProxy
 
 beforeAll(async () => {
-  // Part URLs name a host only the proxy can reach: every part upload crosses it.
-  emu = await startEmulator({ s3PublicHost: 's3.proxied.test' })
   proxy = await startConnectProxy(['s3.proxied.test'], { user: USER, password: PASSWORD })
 })
 afterAll(async () => {
-  await Promise.all([proxy.close(), emu.close()])
+  await proxy.close()
 })
 
 function proxyUrl(password: string): string {

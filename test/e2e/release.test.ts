@@ -4,28 +4,16 @@
  * Authorization header) and publishes its assets to the Polar emulator. Every bad case fails
  * before the first Polar write; the GitHub token never reaches the storage host or any output.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { beforeAll, describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { startGitHubEmulator, type GitHubEmulator } from '../emulator/github/index.js'
-import { runAction, workspace, type FileOutput } from './harness.js'
+import type { GitHubEmulator } from '../../emulator/github/index.js'
+import { runAction, useEmulator, useGitHubEmulator, workspace, type FileOutput } from './harness.js'
 
-let emu: Emulator
-let gh: GitHubEmulator
+const emu = useEmulator()
+const gh = useGitHubEmulator()
 const REPO = 'acme/app'
-beforeAll(async () => {
-  emu = await startEmulator()
-  gh = await startGitHubEmulator()
+beforeAll(() => {
   gh.addRepo({ owner: 'acme', name: 'app', private: true })
-})
-afterAll(async () => {
-  await Promise.all([emu.close(), gh.close()])
-})
-beforeEach(() => {
-  emu.clearFaults()
-  emu.clearLog()
-  gh.clearFaults()
-  gh.clearLog()
 })
 
 const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')

@@ -1,20 +1,9 @@
 /** Replace, benefit swap and unchanged-skip end to end against the emulator. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { runAction, workspace, type FileOutput } from './harness.js'
+import { runAction, useEmulator, workspace, type FileOutput } from './harness.js'
 
-let emu: Emulator
-beforeAll(async () => {
-  emu = await startEmulator()
-})
-afterAll(async () => {
-  await emu.close()
-})
-beforeEach(() => {
-  emu.clearFaults()
-  emu.clearLog()
-})
+const emu = useEmulator()
 
 const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString()

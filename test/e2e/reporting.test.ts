@@ -3,22 +3,11 @@
  * that claim only what happened, a failed run that says so (outputs on every exit path), and
  * error messages that never carry a raw body or a secret.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { runAction, workspace, type FileOutput } from './harness.js'
+import { runAction, useEmulator, workspace, type FileOutput } from './harness.js'
 
-let emu: Emulator
-beforeAll(async () => {
-  emu = await startEmulator()
-})
-afterAll(async () => {
-  await emu.close()
-})
-beforeEach(() => {
-  emu.clearFaults()
-  emu.clearLog()
-})
+const emu = useEmulator()
 
 const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000).toISOString()

@@ -4,23 +4,13 @@
  * per-pattern matching and hidden files. Overlap is made certain, not lucky: the emulator holds
  * the benefit PATCHes until every leg has sent one, and jitters every API answer.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
-import { runAction, workspace, type ActionRun, type FileOutput } from './harness.js'
+import { runAction, useEmulator, workspace, type ActionRun, type FileOutput } from './harness.js'
 
-let emu: Emulator
-beforeAll(async () => {
-  emu = await startEmulator()
-})
-afterAll(async () => {
-  await emu.close()
-})
-beforeEach(() => {
-  emu.clearFaults()
-  emu.clearHolds()
-  emu.clearLog()
-  emu.setApiJitter(0)
+const emu = useEmulator({}, e => {
+  e.clearHolds()
+  e.setApiJitter(0)
 })
 
 const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')

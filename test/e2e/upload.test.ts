@@ -1,29 +1,19 @@
 /**
  * Upload mode end to end: the bundled action against the local Polar + S3 emulator over HTTP.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals'
+import { describe, expect, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { startEmulator, type Emulator } from '../emulator/index.js'
 import { startConnectProxy } from '../support/connect-proxy.js'
-import { runAction, workspace, type FileOutput } from './harness.js'
+import { startEmulator } from '../../emulator/polar/index.js'
+import { runAction, useEmulator, workspace, type FileOutput } from './harness.js'
 import { PINNED_VERSION } from '../../src/polar/api-version.js'
 
 const MIB = 1024 * 1024
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-let emu: Emulator
-
-beforeAll(async () => {
-  emu = await startEmulator({ keepBodies: true })
-})
-afterAll(async () => {
-  await emu.close()
-})
-beforeEach(() => {
-  emu.clearFaults()
-  emu.clearLog()
-  emu.setApiLatency(0)
-  emu.setUrlExpiry(3600)
-  emu.setRateLimit(null)
+const emu = useEmulator({ keepBodies: true }, e => {
+  e.setApiLatency(0)
+  e.setUrlExpiry(3600)
+  e.setRateLimit(null)
 })
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')

@@ -5,26 +5,9 @@ import { LiveFiles } from '../../src/live-files.js'
 import { BenefitConflictError, PolarApiError } from '../../src/errors.js'
 import type { PolarClient } from '../../src/polar/client.js'
 import type { BenefitDownloadables, FileRead } from '../../src/polar/types.js'
+import { fileReads } from '../support/fixtures.js'
 
-let n = 0
-function file(name: string, createdAt: string, extra: Partial<FileRead> = {}): FileRead {
-  n++
-  return {
-    id: `f${n}`,
-    organization_id: 'org',
-    name,
-    path: `org/x/${name}`,
-    mime_type: 'application/zip',
-    size: 1,
-    checksum_sha256_base64: null,
-    checksum_sha256_hex: null,
-    version: null,
-    service: 'downloadable',
-    is_uploaded: true,
-    created_at: createdAt,
-    ...extra
-  }
-}
+const file = fileReads(n => `f${n}`)
 const benefit = (
   files: string[],
   archived: Record<string, boolean> = {}

@@ -2,7 +2,6 @@
 import { describe, expect, test } from '@jest/globals'
 import { emptyReport, type RunReport } from '../../src/run-report.js'
 import { renderSummary, totalLine } from '../../src/summary.js'
-import { formatBytes } from '../../src/units.js'
 
 const uuid = (n: number) => `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`
 const sha = 'ab'.repeat(32)
@@ -145,14 +144,5 @@ describe('totalLine', () => {
     expect(totalLine(dry)).toBe(
       'Dry run: would upload 1 file (3.0 MiB), 0 unchanged, 1 benefit to update, 1 to delete, 0 to keep'
     )
-  })
-})
-
-describe('formatBytes', () => {
-  test('a rate under 1 KiB is whole bytes, never a raw float', () => {
-    expect(formatBytes(21 / 0.28)).toBe('75 B')
-    expect(formatBytes(0)).toBe('0 B')
-    expect(formatBytes(1023.6)).toBe('1024 B')
-    expect(formatBytes(1536)).toBe('1.5 KiB')
   })
 })
