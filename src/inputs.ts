@@ -22,6 +22,7 @@ export { isLoopback, SERVERS, type Server } from './inputs/connection.js'
 export { defaultVersion, type ReleaseRef } from './inputs/release.js'
 export { INPUTS, type InputName, type Mode, MODE_ONLY } from './inputs/table.js'
 
+/** Every input parsed; the fields of each concern are declared (and documented) with its parser. */
 export interface Inputs extends ConnectionInputs, UploadInputs, CleanupInputs {
   token: string
   mode: Mode
@@ -58,7 +59,7 @@ type Parsed = Omit<Inputs, 'rateLimit'> & Pick<ParsedConnection, 'rateLimit'>
  * combinations refused, then the default that depends on another input. (Defaults from another
  * input inside one concern stay with it: api-url's from server, version's from release.)
  */
-export function checkCombinations(i: Parsed): Inputs {
+function checkCombinations(i: Parsed): Inputs {
   if (i.organizationId !== null && i.token.startsWith('polar_oat_')) {
     throw new InputError(
       'organization-id',

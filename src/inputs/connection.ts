@@ -24,7 +24,7 @@ export interface ConnectionInputs {
 /** `rateLimit` null: not set, the server's budget (a rule across inputs, see checkCombinations). */
 export type ParsedConnection = Omit<ConnectionInputs, 'rateLimit'> & { rateLimit: number | null }
 
-/** The token is read first, by parseToken: the one required input. */
+/** The connection besides the token (parseToken, read before the mode: the one required input). */
 export function parseConnection(get: Get): ParsedConnection {
   const server = oneOf(get, 'server', ['production', 'sandbox'] as const)
   const organizationId = get('organization-id') || null

@@ -13,40 +13,45 @@ export interface InputSpec {
   default: string
 }
 
-// Grouped by mode; within a mode, the order of the ignored-input warnings.
+const both = (value = '') => ({ mode: 'both', default: value }) as const
+const upload = (value = '') => ({ mode: 'upload', default: value }) as const
+const cleanup = (value = '') => ({ mode: 'cleanup', default: value }) as const
+
+// Grouped by mode; within a mode, the order of the ignored-input warnings. An input's default
+// is the argument, '' where none is given.
 export const INPUTS = {
-  token: { mode: 'both', default: '' },
-  mode: { mode: 'both', default: 'upload' },
-  'organization-id': { mode: 'both', default: '' },
-  server: { mode: 'both', default: 'production' },
-  'api-url': { mode: 'both', default: '' },
-  'api-version': { mode: 'both', default: '' },
-  retries: { mode: 'both', default: '5' },
+  token: both(),
+  mode: both('upload'),
+  'organization-id': both(),
+  server: both('production'),
+  'api-url': both(),
+  'api-version': both(),
+  retries: both('5'),
   // '' = the server's budget (see SERVERS).
-  'rate-limit': { mode: 'both', default: '' },
-  'dry-run': { mode: 'both', default: 'false' },
+  'rate-limit': both(),
+  'dry-run': both('false'),
 
-  files: { mode: 'upload', default: '' },
-  'include-hidden-files': { mode: 'upload', default: 'false' },
-  'working-directory': { mode: 'upload', default: '' },
-  'if-no-files-found': { mode: 'upload', default: 'error' },
-  name: { mode: 'upload', default: '{basename}' },
-  version: { mode: 'upload', default: '' },
-  replace: { mode: 'upload', default: 'true' },
-  'if-unchanged': { mode: 'upload', default: 'skip' },
-  'benefit-ids': { mode: 'upload', default: '' },
-  concurrency: { mode: 'upload', default: '8' },
-  'part-size': { mode: 'upload', default: '16MiB' },
-  release: { mode: 'upload', default: '' },
-  'github-token': { mode: 'upload', default: '${{ github.token }}' },
-  'release-wait': { mode: 'upload', default: '0' },
-  'checksums-manifest': { mode: 'upload', default: '' },
+  files: upload(),
+  'include-hidden-files': upload('false'),
+  'working-directory': upload(),
+  'if-no-files-found': upload('error'),
+  name: upload('{basename}'),
+  version: upload(),
+  replace: upload('true'),
+  'if-unchanged': upload('skip'),
+  'benefit-ids': upload(),
+  concurrency: upload('8'),
+  'part-size': upload('16MiB'),
+  release: upload(),
+  'github-token': upload('${{ github.token }}'),
+  'release-wait': upload('0'),
+  'checksums-manifest': upload(),
 
-  keep: { mode: 'cleanup', default: '1' },
-  'older-than': { mode: 'cleanup', default: '0' },
-  names: { mode: 'cleanup', default: '*' },
-  'protect-benefit-files': { mode: 'cleanup', default: 'true' },
-  'allow-delete-all': { mode: 'cleanup', default: 'false' }
+  keep: cleanup('1'),
+  'older-than': cleanup('0'),
+  names: cleanup('*'),
+  'protect-benefit-files': cleanup('true'),
+  'allow-delete-all': cleanup('false')
 } as const satisfies Record<string, InputSpec>
 
 export type InputName = keyof typeof INPUTS

@@ -14,33 +14,7 @@ const base = { token: 'polar_oat_abc', files: 'dist/*.zip' }
 const env = { GITHUB_WORKSPACE: '/work/space' }
 
 describe('parseInputs', () => {
-  test('defaults follow the design', () => {
-    const i = parseInputs(reader(base), env)
-    expect(i).toMatchObject({
-      mode: 'upload',
-      patterns: ['dist/*.zip'],
-      workingDirectory: '/work/space',
-      ifNoFilesFound: 'error',
-      nameTemplate: '{basename}',
-      version: null,
-      replace: true,
-      ifUnchanged: 'skip',
-      benefitIds: [],
-      organizationId: null,
-      apiUrl: 'https://api.polar.sh',
-      concurrency: 8,
-      partSize: 16 * 1024 * 1024,
-      retries: 5,
-      rateLimit: 500,
-      dryRun: false,
-      keep: 1,
-      olderThanMs: 0,
-      names: ['*'],
-      protectBenefitFiles: true
-    })
-  })
-
-  test('every parsed value of an upload step that sets only token and files', () => {
+  test('defaults follow the design (every parsed value of a step with only token and files)', () => {
     expect(parseInputs(reader(base), env)).toEqual({
       token: 'polar_oat_abc',
       mode: 'upload',
