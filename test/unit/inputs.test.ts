@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { InputError } from '../../src/errors.js'
-import { defaultVersion, MODE_ONLY, parseInputs } from '../../src/inputs.js'
+import { defaultVersion, INPUTS, MODE_ONLY, parseInputs } from '../../src/inputs.js'
 import { tempDir } from '../support/temp.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -14,11 +14,16 @@ const base = { token: 'polar_oat_abc', files: 'dist/*.zip' }
 const env = { GITHUB_WORKSPACE: '/work/space' }
 
 describe('parseInputs', () => {
-  test('defaults follow the design', () => {
-    const i = parseInputs(reader(base), env)
-    expect(i).toMatchObject({
+  test('defaults follow the design (every parsed value of a step with only token and files)', () => {
+    expect(parseInputs(reader(base), env)).toEqual({
+      token: 'polar_oat_abc',
       mode: 'upload',
       patterns: ['dist/*.zip'],
+      release: null,
+      githubToken: '',
+      releaseWaitMs: 0,
+      checksumsManifest: null,
+      includeHiddenFiles: false,
       workingDirectory: '/work/space',
       ifNoFilesFound: 'error',
       nameTemplate: '{basename}',
@@ -27,7 +32,9 @@ describe('parseInputs', () => {
       ifUnchanged: 'skip',
       benefitIds: [],
       organizationId: null,
+      server: 'production',
       apiUrl: 'https://api.polar.sh',
+      apiVersion: null,
       concurrency: 8,
       partSize: 16 * 1024 * 1024,
       retries: 5,
@@ -35,9 +42,34 @@ describe('parseInputs', () => {
       dryRun: false,
       keep: 1,
       olderThanMs: 0,
+      olderThanText: '0',
       names: ['*'],
-      protectBenefitFiles: true
+      protectBenefitFiles: true,
+      allowDeleteAll: false,
+      warnings: []
     })
+  })
+
+  test('rate-limit set: taken whatever the server', () => {
+    const read = reader({ ...base, server: 'sandbox', 'rate-limit': '250' })
+    expect(parseInputs(read, env).rateLimit).toBe(250)
+  })
+
+  test('a release: its tag is the version, and the working directory resolves in the workspace', () => {
+    const read = reader({ ...base, release: 'acme/app@v4.0.0', 'working-directory': 'out' })
+    expect(parseInputs(read, env)).toMatchObject({
+      release: { owner: 'acme', repo: 'app', tag: 'v4.0.0' },
+      version: 'v4.0.0',
+      workingDirectory: '/work/space/out'
+    })
+    const noFiles = reader({ token: 'polar_oat_abc', release: 'v1.0.0' })
+    expect(parseInputs(noFiles, { ...env, GITHUB_REPOSITORY: 'acme/app' }).patterns).toEqual([])
+  })
+
+  test('one input wrong alone is reported before a combination', () => {
+    // No files (a combination: files is needed unless release is set) and a bad part-size.
+    const read = reader({ token: 'polar_oat_abc', 'part-size': 'big' })
+    expect(() => parseInputs(read, env)).toThrow("Input 'part-size'")
   })
 
   test('concurrency: auto (any case) or 1–64', () => {
@@ -97,7 +129,23 @@ describe('parseInputs', () => {
     [{ name: '{stem}-{version}{ext}' }, 'name', /no version is set/],
     [{ 'benefit-ids': 'abc' }, 'benefit-ids', /not a benefit ID/],
     [{ 'older-than': '3 months' }, 'older-than', /not a duration/],
-    [{ 'if-unchanged': 'maybe' }, 'if-unchanged', /skip, upload/]
+    [{ 'if-unchanged': 'maybe' }, 'if-unchanged', /skip, upload/],
+    [{ 'if-no-files-found': 'never' }, 'if-no-files-found', /error, warn, ignore/],
+    [{ server: 'staging' }, 'server', /production, sandbox/],
+    [{ 'include-hidden-files': 'yes' }, 'include-hidden-files', /not a boolean/],
+    [{ replace: 'no' }, 'replace', /not a boolean/],
+    [{ 'protect-benefit-files': 'no' }, 'protect-benefit-files', /not a boolean/],
+    [{ 'allow-delete-all': 'no' }, 'allow-delete-all', /not a boolean/],
+    [{ 'part-size': '6GiB' }, 'part-size', /Use 5MiB to 5GiB \(default 16MiB\)\.$/],
+    [{ retries: '21' }, 'retries', /from 0 to 20\.$/],
+    [{ 'rate-limit': '0' }, 'rate-limit', /from 1 to 100000\.$/],
+    [{ keep: '-1' }, 'keep', /from 0 to 1000000\.$/],
+    [{ 'release-wait': 'soon' }, 'release-wait', /not a duration/],
+    [{ 'checksums-manifest': 'a/b' }, 'checksums-manifest', /manifest's file name/],
+    [{ 'api-version': 'latest' }, 'api-version', /not a Polar API version/],
+    [{ release: 'has space' }, 'release', /not a tag or owner\/repo@tag/],
+    [{ release: 'v1.0.0' }, 'release', /GITHUB_REPOSITORY is not set/],
+    [{ mode: 'cleanup', files: '', names: '!a.zip' }, 'names', /at least one pattern/]
   ])('rejects %j naming the input', (values, input, message) => {
     let error: unknown
     try {
@@ -181,16 +229,125 @@ describe('inputs the mode does not read', () => {
     const read = reader({ token: 'polar_oat_abc', mode: 'cleanup', name: '{basename}' })
     expect(parseInputs(read, env).mode).toBe('cleanup')
   })
-  test("the defaults it compares with are action.yml's", () => {
-    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
-      inputs: Record<string, { default?: unknown }>
-    }
-    for (const table of Object.values(MODE_ONLY)) {
-      for (const [name, fallback] of Object.entries(table)) {
-        expect([name, String(action.inputs[name]?.default ?? '')]).toEqual([name, fallback])
-      }
+  test('every upload input set in cleanup mode: a warning each, in the order of the table', () => {
+    const read = reader({
+      token: 'polar_oat_abc',
+      mode: 'cleanup',
+      'include-hidden-files': 'true',
+      'working-directory': 'sub',
+      'if-no-files-found': 'warn',
+      replace: 'false',
+      'if-unchanged': 'upload',
+      concurrency: 'auto',
+      'part-size': '64MiB',
+      'release-wait': '10m',
+      'checksums-manifest': 'SHA256SUMS',
+      // Its default is an expression the runner evaluates: a token is always set.
+      'github-token': 'ghs_abc'
+    })
+    const ignored = parseInputs(read, env).warnings.map(w => /^Input '([^']+)'/.exec(w)?.[1])
+    expect(ignored).toEqual([
+      'include-hidden-files',
+      'working-directory',
+      'if-no-files-found',
+      'replace',
+      'if-unchanged',
+      'concurrency',
+      'part-size',
+      'release-wait',
+      'checksums-manifest'
+    ])
+  })
+  test('every cleanup input set in upload mode: a warning each', () => {
+    const read = reader({
+      ...base,
+      keep: '2',
+      'older-than': '30d',
+      names: '*.zip',
+      'protect-benefit-files': 'false',
+      'allow-delete-all': 'true'
+    })
+    expect(parseInputs(read, env).warnings).toEqual(
+      ['keep', 'older-than', 'names', 'protect-benefit-files', 'allow-delete-all'].map(
+        name => `Input '${name}' applies only to mode: cleanup; it is ignored in upload mode.`
+      )
+    )
+  })
+  test('an ignored input is still checked: a bad value fails', () => {
+    const cleanup = { token: 'polar_oat_abc', mode: 'cleanup' }
+    expect(() => parseInputs(reader({ ...cleanup, 'part-size': 'big' }), env)).toThrow(
+      "Input 'part-size': 'big' is not a size."
+    )
+    expect(() => parseInputs(reader({ ...base, keep: 'x' }), env)).toThrow(
+      "Input 'keep': 'x' must be a whole number from 0 to 1000000."
+    )
+  })
+})
+
+describe('the INPUTS table', () => {
+  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { description: string; default?: unknown }>
+  }
+  const table: [string, { mode: string; default: string }][] = Object.entries(INPUTS)
+
+  test('lists the inputs of action.yml, with the same defaults', () => {
+    expect(Object.fromEntries(table.map(([name, spec]) => [name, spec.default]))).toEqual(
+      Object.fromEntries(
+        Object.entries(action.inputs).map(([name, spec]) => [name, String(spec.default ?? '')])
+      )
+    )
+  })
+  test("a mode that action.yml's description names is the table's", () => {
+    for (const [name, spec] of table) {
+      const description = action.inputs[name].description
+      const said =
+        /^(upload|cleanup):/.exec(description) ?? /\b(upload|cleanup) mode\b/.exec(description)
+      if (said) expect([name, spec.mode]).toEqual([name, said[1]])
+      // Cleanup's inputs all say so: a reader of action.yml sees which ones upload ignores.
+      if (spec.mode === 'cleanup')
+        expect([name, description]).toEqual([name, expect.stringMatching(/^cleanup: /)])
     }
   })
+  test('MODE_ONLY: the mode-specific inputs with a literal default, in table order', () => {
+    expect(MODE_ONLY).toEqual({
+      upload: {
+        files: '',
+        'include-hidden-files': 'false',
+        'working-directory': '',
+        'if-no-files-found': 'error',
+        name: '{basename}',
+        version: '',
+        replace: 'true',
+        'if-unchanged': 'skip',
+        'benefit-ids': '',
+        concurrency: '8',
+        'part-size': '16MiB',
+        release: '',
+        'release-wait': '0',
+        'checksums-manifest': ''
+      },
+      cleanup: {
+        keep: '1',
+        'older-than': '0',
+        names: '*',
+        'protect-benefit-files': 'true',
+        'allow-delete-all': 'false'
+      }
+    })
+  })
+  test.each(['upload', 'cleanup'])(
+    '%s: every default passed as the runner does reads as the input left empty',
+    mode => {
+      const given = mode === 'upload' ? base : { token: 'polar_oat_abc', mode }
+      // Expression defaults (github-token) reach the action evaluated: not passed here.
+      const defaults = Object.fromEntries(
+        table.filter(([, spec]) => !spec.default.startsWith('${{')).map(([n, s]) => [n, s.default])
+      )
+      const empty = parseInputs(reader(given), env)
+      expect(parseInputs(reader({ ...defaults, ...given }), env)).toEqual(empty)
+      expect(empty.warnings).toEqual([])
+    }
+  )
 })
 
 describe('hints for common slips', () => {
