@@ -27,10 +27,10 @@ const MIN_SHARE = 0.1
  */
 const NARROW_AT = 0.25
 /**
- * Under this budget (per minute) every request takes two places: at the sandbox's 100/min, the
- * five requests of a run that may be in flight are a twentieth of the window's budget, which is
- * what four jobs started together lose to 429s each when their bursts meet (ten did not keep
- * them under five each).
+ * Under this budget (per minute) every request takes two places: at the sandbox's 100/min at
+ * most five of a run's requests are out when the organization's window runs dry, so at most
+ * five are answered 429 (jobs started together cannot tell how far into the shared window
+ * they are; a late one met it with ten out).
  */
 const SMALL_BUDGET = 200
 /** 429s of requests already in flight when the pace dropped do not drop it again. */
@@ -109,8 +109,11 @@ export class Pacer {
     return this.inWindow(this.now()) >= this.budget * NARROW_AT ? 2 : 1
   }
 
-  /** A 429 said to wait: hold everyone back until then (capped like every Retry-After), and slow down. */
-  throttled(retryAfterMs: number): void {
+  /**
+   * A 429 said to wait: hold everyone back until then (capped like every Retry-After), and slow
+   * down. `othersInFlight`: this run's requests sent and not yet answered (429s to come).
+   */
+  throttled(retryAfterMs: number, othersInFlight = 0): void {
     const now = this.now()
     this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(retryAfterMs, MAX_RETRY_AFTER_MS))
     this.tokens = 0
@@ -126,7 +129,9 @@ export class Pacer {
       // the time T reaches a minute), of which this run sent `sent`. Its share of the budget is
       // its fair pace: N jobs started together each land near 1/N after one 429, not after log N.
       const minutes = (now - this.startedAt) / 60_000
-      const share = (SHARE_MARGIN * this.sent) / (1 + minutes) / 60_000
+      // Those still in flight went into the dry window too: they are answered 429 as well.
+      const accepted = Math.max(1, this.sent - othersInFlight)
+      const share = (SHARE_MARGIN * accepted) / (1 + minutes) / 60_000
       target = Math.min(target, Math.max(share, this.maxPerMs * MIN_SHARE))
     }
     this.droppedTo = Math.max(target, this.maxPerMs / 100)

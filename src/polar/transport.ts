@@ -86,6 +86,8 @@ export class PolarTransport {
   private readonly ownsDispatcher: boolean
   private readonly pacer: Pacer
   private readonly inFlight = new Limiter(IN_FLIGHT)
+  /** Requests sent and not yet answered. */
+  private outstanding = 0
   private readonly timeoutMs: number
   /** Sent as Polar-Version; null once Polar retired the pin (then its current version answers). */
   private version: string | null
@@ -205,25 +207,35 @@ export class PolarTransport {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     const version = this.version
     const started = Date.now()
-    const response = await this.dispatcher.request({
-      origin: this.origin,
-      path,
-      method: method as Dispatcher.HttpMethod,
-      headers: {
-        authorization: `Bearer ${this.options.token}`,
-        ...(version ? { 'polar-version': version } : {}),
-        'user-agent': USER_AGENT,
-        accept: 'application/json',
-        // Polar answers a write without Content-Length with 411 (never chunked).
-        ...(method !== 'GET' ? { 'content-length': String(Buffer.byteLength(payload ?? '')) } : {}),
-        ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
-      },
-      body: payload,
-      signal: options.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs
-    })
-    const text = await response.body.text()
+    // Counted until answered: when one is answered 429, these were sent into the same dry window.
+    this.outstanding++
+    let response: Dispatcher.ResponseData
+    let text: string
+    try {
+      response = await this.dispatcher.request({
+        origin: this.origin,
+        path,
+        method: method as Dispatcher.HttpMethod,
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          ...(version ? { 'polar-version': version } : {}),
+          'user-agent': USER_AGENT,
+          accept: 'application/json',
+          // Polar answers a write without Content-Length with 411 (never chunked).
+          ...(method !== 'GET'
+            ? { 'content-length': String(Buffer.byteLength(payload ?? '')) }
+            : {}),
+          ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
+        },
+        body: payload,
+        signal: options.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs
+      })
+      text = await response.body.text()
+    } finally {
+      this.outstanding--
+    }
     this.options.logger.debug(
       `${method} ${route} → ${response.statusCode} (${Date.now() - started} ms)`
     )
@@ -248,7 +260,7 @@ export class PolarTransport {
     if (error instanceof UnexpectedStatus) {
       const retryAfterMs = parseRetryAfter(error.headers['retry-after'])
       if (error.status === 429) {
-        this.pacer.throttled(retryAfterMs ?? 1000)
+        this.pacer.throttled(retryAfterMs ?? 1000, this.outstanding)
         return { retriable: true, retryAfterMs }
       }
       return { retriable: error.status >= 500, retryAfterMs }

@@ -72,6 +72,21 @@ describe('Pacer', () => {
     }
   })
 
+  test('requests still in flight at the first 429 are not counted in the share: they ran into the dry window too', async () => {
+    const counted = virtual(100).pacer
+    const excluded = virtual(100).pacer
+    for (let i = 0; i < 30; i++) {
+      await counted.take()
+      await excluded.take()
+    }
+    counted.throttled(2000)
+    excluded.throttled(2000, 5) // five more were sent and are still unanswered
+    // 29 accepted (the 429'd one spent nothing) against 24: four such jobs fit one fresh window.
+    expect(counted.pace()).toBeCloseTo((0.9 * 29) / (1 + 0), 0)
+    expect(excluded.pace()).toBeCloseTo((0.9 * 24) / (1 + 0), 0)
+    expect(4 * excluded.pace()).toBeLessThan(100)
+  })
+
   test('after a 429: Retry-After, then its share of each window, never half the budget again', async () => {
     const { t, pacer } = virtual(100)
     for (let i = 0; i < 30; i++) await pacer.take()
