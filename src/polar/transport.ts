@@ -23,10 +23,10 @@ import {
 import { Pacer } from './pacer.js'
 
 /**
- * API requests in flight at once (also the connections). A request takes its turn from the
- * pacer only once it has a place: when the budget runs dry (other jobs spend it too), at most
- * these are answered 429 at once, the rest wait for the slower pace. Deep into a burst each
- * request takes two places (`Pacer.weight`): half as many.
+ * API requests in flight at once (also the connections), each taking `Pacer.weight()` places
+ * (two under a small budget or deep into a burst). A request takes its turn from the pacer only
+ * once it has a place: when the budget runs dry (other jobs spend it too), at most these are
+ * answered 429 at once, the rest wait for the slower pace.
  */
 const IN_FLIGHT = 10
 
@@ -182,7 +182,9 @@ export class PolarTransport {
   private async exchange(call: Exchange, n: number): Promise<unknown> {
     const { options, method, route } = call
     if (n > 0 || !options.prepaid) await this.pacer.take()
-    let response = await this.send(call)
+    // Counted until answered: when one is answered 429, those still out met the same dry window.
+    this.outstanding++
+    let response = await this.send(call).finally(() => this.outstanding--)
     if (response.version !== null && versionNotServed(response)) {
       const sent = response.version
       if (this.options.apiVersion) throw new VersionNotServedError(sent!, method, route)
@@ -207,35 +209,25 @@ export class PolarTransport {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs
     const version = this.version
     const started = Date.now()
-    // Counted until answered: when one is answered 429, these were sent into the same dry window.
-    this.outstanding++
-    let response: Dispatcher.ResponseData
-    let text: string
-    try {
-      response = await this.dispatcher.request({
-        origin: this.origin,
-        path,
-        method: method as Dispatcher.HttpMethod,
-        headers: {
-          authorization: `Bearer ${this.options.token}`,
-          ...(version ? { 'polar-version': version } : {}),
-          'user-agent': USER_AGENT,
-          accept: 'application/json',
-          // Polar answers a write without Content-Length with 411 (never chunked).
-          ...(method !== 'GET'
-            ? { 'content-length': String(Buffer.byteLength(payload ?? '')) }
-            : {}),
-          ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
-        },
-        body: payload,
-        signal: options.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs
-      })
-      text = await response.body.text()
-    } finally {
-      this.outstanding--
-    }
+    const response = await this.dispatcher.request({
+      origin: this.origin,
+      path,
+      method: method as Dispatcher.HttpMethod,
+      headers: {
+        authorization: `Bearer ${this.options.token}`,
+        ...(version ? { 'polar-version': version } : {}),
+        'user-agent': USER_AGENT,
+        accept: 'application/json',
+        // Polar answers a write without Content-Length with 411 (never chunked).
+        ...(method !== 'GET' ? { 'content-length': String(Buffer.byteLength(payload ?? '')) } : {}),
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {})
+      },
+      body: payload,
+      signal: options.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs
+    })
+    const text = await response.body.text()
     this.options.logger.debug(
       `${method} ${route} → ${response.statusCode} (${Date.now() - started} ms)`
     )
