@@ -99,21 +99,6 @@ export interface SwapOutcome {
   after: string[]
   /** This run PATCHed it (at least once). */
   patched: boolean
-  /** Another writer was seen (or a PATCH failed): reads made meanwhile may be out of date. */
-  contended: boolean
-}
-
-/** Where a swap starts from (all optional: a bare swap reads, PATCHes, checks). */
-export interface SwapStart {
-  /**
-   * The benefit's list as the run first read it: if the read before the PATCH still shows it,
-   * no other writer was seen and nothing waits on a timer; without it, one was.
-   */
-  planned?: string[]
-  /** The first read, already started (see `readForSwap`). */
-  first?: Promise<SwapRead>
-  /** Called once, when the first PATCH is answered: reads that must follow it may go out. */
-  afterPatch?: () => void
 }
 
 /** Tries to make a swap hold, and the pauses between (design: ~8 tries / ~60 s). */
@@ -136,14 +121,18 @@ const fileNotFound = (error: unknown) =>
 
 /**
  * Applies this run's swap to one benefit until a fresh read shows it holding. Throws
- * BenefitConflictError (naming the benefit) if other writers keep overwriting it.
+ * BenefitConflictError (naming the benefit) if other writers keep overwriting it. `planned`
+ * is the benefit's list as the run first read it: if the read before the PATCH still shows
+ * it, no other writer was seen and nothing waits on a timer; without it, one was. `first`:
+ * the first read, already started (see `readForSwap`).
  */
 export async function converge(
   benefitId: string,
   own: OwnFile[],
   liveFiles: LiveFiles,
   deps: SwapDeps,
-  { planned, first, afterPatch }: SwapStart = {}
+  planned?: string[],
+  first?: Promise<SwapRead>
 ): Promise<SwapOutcome> {
   const { client, logger } = deps
   const sleep = deps.sleep ?? delay
@@ -172,13 +161,12 @@ export async function converge(
       )
     }
     if (!change.changed || change.files.length === 0) {
-      return { id: benefitId, before, after: benefit.properties.files, patched, contended }
+      return { id: benefitId, before, after: benefit.properties.files, patched }
     }
     try {
       throwIfCancelled(deps.signal)
       // Never re-sent by the client: a retry would carry this read, stale by then.
       await client.patchBenefitFiles(benefitId, change.files, change.archived, { prepaid: true })
-      if (!patched) afterPatch?.()
       patched = true
     } catch (error) {
       const failed = afterFailedPatch(error, benefitId, logger)
@@ -197,7 +185,7 @@ export async function converge(
     const check = await client.getBenefit(benefitId)
     const checked = await liveFiles.live([...check.properties.files, ...ids])
     if (swapHolds(check, own, checked)) {
-      return { id: benefitId, before, after: check.properties.files, patched, contended }
+      return { id: benefitId, before, after: check.properties.files, patched }
     }
     why = describeMissing(check, own, checked) || why
     contended = true

@@ -17,7 +17,7 @@ import type { PublishOptions } from '../../upload/publish.js'
 import { rethrowWithReport, type Prepared, type UploadDeps } from './context.js'
 import { prepare } from './prepare.js'
 import { publishAll, publishManifest, relabelReused } from './publish-all.js'
-import { retireEarlier, retireReads, type RetireReads } from './retire.js'
+import { retireEarlier } from './retire.js'
 import { firstSwapRead, lookForFlags, publishedFiles, swapIntoBenefits } from './swap.js'
 
 export type { UploadDeps }
@@ -49,23 +49,8 @@ export async function runUpload(inputs: Inputs, deps: UploadDeps): Promise<RunRe
       outcomes.filter(o => o.result.status !== 'flagged'),
       prepared.liveFiles
     )
-    // Retiring starts with two reads that only need to follow the last PATCH: they go out
-    // beside the swap's read-back, and are used if no other writer was seen meanwhile.
-    let ahead: RetireReads | undefined
-    const startRetire = replace ? () => (ahead = retireReads(deps, prepared, own)) : undefined
-    const quiet = await swapIntoBenefits(
-      { dryRun, replace },
-      deps,
-      prepared,
-      own,
-      report,
-      first,
-      startRetire
-    )
-    if (replace) {
-      const reads = quiet ? ahead : undefined
-      await retireEarlier({ dryRun }, deps, prepared, own, report, outcomes, reads)
-    }
+    await swapIntoBenefits({ dryRun, replace }, deps, prepared, own, report, first)
+    if (replace) await retireEarlier({ dryRun }, deps, prepared, own, report, outcomes)
     failIfFlagged(report)
     return report
   } catch (error) {

@@ -23,27 +23,6 @@ interface Candidate {
   own: OwnFile
 }
 
-/** The first round's reads, when they could be started earlier (see `retireReads`). */
-export interface RetireReads {
-  files: Promise<FileRead[]>
-  benefits?: Promise<BenefitDownloadables[]>
-}
-
-/**
- * Starts the first round's reads: the file listing, and which benefits list what when the
- * run already knows it has earlier versions to retire. They only need to follow the swap's
- * PATCH, not its read-back.
- */
-export function retireReads(deps: UploadDeps, prepared: Prepared, own: OwnFile[]): RetireReads {
-  const files = deps.client.listFiles()
-  files.catch(() => undefined) // awaited by the first round, or not needed
-  const benefits = own.some(m => earlierVersions(m, prepared.existing).length)
-    ? readAllBenefits(deps.client, 'replace')
-    : undefined
-  benefits?.catch(() => undefined)
-  return { files, benefits }
-}
-
 /**
  * Delete the earlier versions of the published files that no benefit lists, then check that
  * this run's swaps still hold: another job's PATCH built from an old read can land late and
@@ -55,8 +34,7 @@ export async function retireEarlier(
   prepared: Prepared,
   published: OwnFile[],
   report: RunReport,
-  outcomes: Outcome[],
-  ahead?: RetireReads
+  outcomes: Outcome[]
 ): Promise<void> {
   const { client, logger } = deps
   let own = published
@@ -65,16 +43,15 @@ export async function retireEarlier(
   let listedBy = new Map<string, string[]>()
   let candidates: Candidate[] = []
   for (let round = 1; round <= RETIRE_ROUNDS; round++) {
-    const started = round === 1 ? ahead : undefined
     // Which benefits list what, read beside the file listing when the run already knows it has
     // earlier versions to retire (else only once the listing shows some).
     const early =
       !dryRun && (round > 1 || own.some(m => earlierVersions(m, prepared.existing).length))
-        ? (started?.benefits ?? readAllBenefits(client, 'replace'))
+        ? readAllBenefits(client, 'replace')
         : undefined
     early?.catch(() => undefined) // awaited below, or not needed
     // Read again: files of other jobs of this release may have appeared since the start.
-    const files = dryRun ? prepared.existing : await (started?.files ?? client.listFiles())
+    const files = dryRun ? prepared.existing : await client.listFiles()
     if (round === 1) {
       own = withoutLateFlags(files, own, outcomes, logger)
       reportHigherVersions(files, own, report, logger, dryRun)

@@ -66,21 +66,15 @@ export function publishedFiles(outcomes: Outcome[], liveFiles: LiveFiles): OwnFi
   })
 }
 
-/**
- * Swap the new IDs into each benefit of `benefit-ids`, until a fresh read shows it holding.
- * `first`: the first benefit's read, already started; `afterLastPatch`: called when the last
- * benefit's PATCH is answered. True when no other writer was seen.
- */
+/** Swap the new IDs into each benefit of `benefit-ids`, until a fresh read shows it holding. */
 export async function swapIntoBenefits(
   { dryRun, replace }: SwapOptions,
   deps: UploadDeps,
   { targets, liveFiles, existing }: Prepared,
   own: OwnFile[],
   report: RunReport,
-  first?: Promise<SwapRead>,
-  afterLastPatch?: () => void
-): Promise<boolean> {
-  let quiet = true
+  first?: Promise<SwapRead>
+): Promise<void> {
   for (const [i, target] of targets.entries()) {
     try {
       if (dryRun) {
@@ -99,12 +93,14 @@ export async function swapIntoBenefits(
         }
         continue
       }
-      const outcome = await converge(target.id, own, liveFiles, deps, {
-        planned: target.properties.files,
-        first: i === 0 ? first : undefined,
-        afterPatch: i === targets.length - 1 ? afterLastPatch : undefined
-      })
-      if (outcome.contended) quiet = false
+      const outcome = await converge(
+        target.id,
+        own,
+        liveFiles,
+        deps,
+        target.properties.files,
+        i === 0 ? first : undefined
+      )
       if (outcome.patched) {
         report.patchedBenefits.push({
           id: target.id,
@@ -126,7 +122,6 @@ export async function swapIntoBenefits(
       )
     }
   }
-  return quiet
 }
 
 /** The first benefit's read for its swap, started now (one at a time: later ones would age). */
